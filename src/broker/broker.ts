@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto'
+import { fail, ok, type MessageBody, type Result } from '../protocol.js'
+import { Topic, type Published, type Subscriber } from './topic.js'
+
+export type { Published, Subscriber } from './topic.js'
+
+export type BrokerOptions = {
+  maxHistoryPerTopic: number
+  maxTopics: number
+  maxSubscriptionsPerConnection: number
+  /** Milliseconds since the epoch; injected so tests control event times. */
+  now?: () => number
+  newId?: () => string
+}
+
+export type TopicStats = { name: string; messages: number; subscribers: number }
+export type BrokerStats = {
+  topics: TopicStats[]
+  subscriptions: number
+  messagesPublished: number
+  messagesDelivered: number
+}
+
+const notFound = (name: string) => fail('TOPIC_NOT_FOUND', `topic '${name}' does not exist`)
+
+/**
+ * Topics, subscriptions and fan-out. Synchronous and free of I/O: a client's
+ * mistake comes back as a Failure, and the only way out is Subscriber.send.
+ */
+export class Broker {
+  private readonly topics = new Map<string, Topic>()
+  /** The reverse index, so dropping a connection touches only its own topics. */
+  private readonly topicsOf = new Map<Subscriber, Set<Topic>>()
+  private subscriptionCount = 0
+  private published = 0
+  private delivered = 0
+  readonly now: () => number
+  private readonly newId: () => string
+
+  constructor(private readonly options: BrokerOptions) {
+    this.now = options.now ?? Date.now
+    this.newId = options.newId ?? randomUUID
+  }
+
+  createTopic(name: string): Result<{ name: string }> {
+    if (this.topics.has(name)) return fail('TOPIC_EXISTS', `topic '${name}' already exists`)
+    if (this.topics.size >= this.options.maxTopics) {
+      return fail('LIMIT_EXCEEDED', `cannot create topic '${name}': the server holds its maximum of ${this.options.maxTopics} topics`)
+    }
+    this.topics.set(name, new Topic(name, this.options.maxHistoryPerTopic))
+    return ok({ name })
+  }
+
+  /** Removes the topic; its subscribers get a topic_deleted info and stay connected. */
+  deleteTopic(name: string): Result<{ subscribers: number }> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    this.topics.delete(name)
+    topic.announceDeletion(this.now())
+    for (const subscriber of topic.subscribers) this.topicsOf.get(subscriber)?.delete(topic)
+    this.subscriptionCount -= topic.subscribers.size
+    return ok({ subscribers: topic.subscribers.size })
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topics.has(name)
+  }
+
+  publish(name: string, message: MessageBody): Result<Published> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    const published = topic.publish(message.id ?? this.newId(), message.payload, this.now())
+    this.published++
+    this.delivered += published.subscribers
+    return ok(published)
+  }
+
+  /**
+   * Adds the subscription and returns the events to replay, in one synchronous
+   * step: nothing can be published between the replay and the first live event.
+   * A repeated subscribe changes nothing and replays nothing.
+   */
+  subscribe(name: string, subscriber: Subscriber, lastN: number): Result<{ replay: Buffer[] }> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    if (topic.subscribers.has(subscriber)) return ok({ replay: [] })
+    const own = this.topicsOf.get(subscriber) ?? new Set<Topic>()
+    if (own.size >= this.options.maxSubscriptionsPerConnection) {
+      return fail('LIMIT_EXCEEDED', `cannot subscribe to '${name}': a connection may hold at most ${this.options.maxSubscriptionsPerConnection} subscriptions`)
+    }
+    own.add(topic)
+    this.topicsOf.set(subscriber, own)
+    topic.subscribers.add(subscriber)
+    this.subscriptionCount++
+    return ok({ replay: lastN > 0 ? topic.replay(lastN) : [] })
+  }
+
+  /** Unsubscribing from an existing topic one is not subscribed to succeeds. */
+  unsubscribe(name: string, subscriber: Subscriber): Result<{ name: string }> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    if (topic.subscribers.delete(subscriber)) {
+      this.subscriptionCount--
+      this.topicsOf.get(subscriber)?.delete(topic)
+    }
+    return ok({ name })
+  }
+
+  /** Drops every subscription of a subscriber; returns the names of the topics it left. */
+  unsubscribeAll(subscriber: Subscriber): string[] {
+    const own = this.topicsOf.get(subscriber)
+    if (!own) return []
+    this.topicsOf.delete(subscriber)
+    const names: string[] = []
+    for (const topic of own) {
+      topic.subscribers.delete(subscriber)
+      names.push(topic.name)
+    }
+    this.subscriptionCount -= own.size
+    return names
+  }
+
+  /** The events a subscribe with `last_n` would replay, oldest first. */
+  history(name: string, lastN: number): Result<Buffer[]> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    return ok(topic.replay(lastN))
+  }
+
+  listTopics(): { name: string; subscribers: number }[] {
+    return [...this.topics.values()].map((t) => ({ name: t.name, subscribers: t.subscribers.size }))
+  }
+
+  get topicCount(): number {
+    return this.topics.size
+  }
+
+  get subscriptions(): number {
+    return this.subscriptionCount
+  }
+
+  stats(): BrokerStats {
+    return {
+      topics: [...this.topics.values()].map((t) => ({ name: t.name, messages: t.messages, subscribers: t.subscribers.size })),
+      subscriptions: this.subscriptionCount,
+      messagesPublished: this.published,
+      messagesDelivered: this.delivered,
+    }
+  }
+}

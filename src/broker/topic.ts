@@ -1,0 +1,48 @@
+import { encodeEvent, encodeInfo } from '../protocol.js'
+import { History } from './history.js'
+
+/** What the broker needs from a connection: an id and a way to hand it bytes. */
+export interface Subscriber {
+  readonly id: string
+  send(bytes: Buffer): void
+}
+
+export type Published = { id: string; seq: number; subscribers: number }
+
+/** One topic: its sequence counter, subscribers and replay history. */
+export class Topic {
+  private seq = 0
+  readonly subscribers = new Set<Subscriber>()
+  private readonly history: History<Buffer>
+
+  constructor(readonly name: string, historyCapacity: number) {
+    this.history = new History(historyCapacity)
+  }
+
+  /** Messages published since the topic was created. */
+  get messages(): number {
+    return this.seq
+  }
+
+  /**
+   * Encodes the event once; history and every subscriber share that one Buffer,
+   * so a replayed event is byte-for-byte the live one.
+   */
+  publish(id: string, payload: unknown, ts: number): Published {
+    const seq = ++this.seq
+    const bytes = encodeEvent({ topic: this.name, seq, id, payload, ts })
+    this.history.push(bytes)
+    for (const subscriber of this.subscribers) subscriber.send(bytes)
+    return { id, seq, subscribers: this.subscribers.size }
+  }
+
+  replay(lastN: number): Buffer[] {
+    return this.history.last(lastN)
+  }
+
+  /** Tells every subscriber the topic is gone; the broker drops the subscriptions. */
+  announceDeletion(ts: number): void {
+    const bytes = encodeInfo(this.name, 'topic_deleted', ts)
+    for (const subscriber of this.subscribers) subscriber.send(bytes)
+  }
+}

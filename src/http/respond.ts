@@ -1,0 +1,143 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Logger } from '../log.js'
+import type { FailureCode } from '../protocol.js'
+import { isAuthorized, isPublicRoute, presentedKey } from './auth.js'
+import type { Params, Router } from './router.js'
+
+/** What a handler returns; the edge turns it into bytes. */
+export type Reply = {
+  status: number
+  /** A value sent as JSON, or ready bytes with their content type. */
+  body?: unknown
+  raw?: { contentType: string; bytes: Buffer | string }
+  headers?: Record<string, string>
+}
+
+export type RequestContext = {
+  params: Params
+  query: URLSearchParams
+  /** Reads the body as JSON whatever its Content-Type; a failure is a ready 400 or 413 reply. */
+  readBody(): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }>
+}
+
+export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>
+
+export type EdgeOptions = {
+  router: Router<Handler>
+  apiKey: string | undefined
+  maxPayloadBytes: number
+  isShuttingDown(): boolean
+  log: Logger
+}
+
+const STATUS_OF: Record<FailureCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  TOPIC_NOT_FOUND: 404,
+  TOPIC_EXISTS: 409,
+  LIMIT_EXCEEDED: 409,
+  SLOW_CONSUMER: 503,
+  INTERNAL: 500,
+}
+
+export const statusOf = (code: FailureCode): number => STATUS_OF[code]
+
+/** An RFC 9457 problem details reply. */
+export function problem(status: number, code: string, detail: string, headers?: Record<string, string>): Reply {
+  const title = STATUS_CODES[status] ?? 'Error'
+  return {
+    status,
+    raw: {
+      contentType: 'application/problem+json',
+      bytes: JSON.stringify({ type: 'about:blank', title, status, detail, code }),
+    },
+    headers,
+  }
+}
+
+export const json = (status: number, body: unknown): Reply => ({ status, body })
+
+export function writeReply(res: ServerResponse, reply: Reply): void {
+  const raw = reply.raw ?? { contentType: 'application/json', bytes: JSON.stringify(reply.body) }
+  const length = typeof raw.bytes === 'string' ? Buffer.byteLength(raw.bytes) : raw.bytes.length
+  res.writeHead(reply.status, { 'Content-Type': raw.contentType, 'Content-Length': length, ...reply.headers })
+  res.end(raw.bytes)
+}
+
+const tooLarge = (limit: number): Reply =>
+  // Closing the connection is what stops the rest of an oversized body from being read.
+  problem(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${limit}-byte limit`, { Connection: 'close' })
+
+/** Collects the body up to `limit` bytes and parses it as JSON. */
+export function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
+  const declared = Number(req.headers['content-length'])
+  if (declared > limit) return Promise.resolve({ ok: false, reply: tooLarge(limit) })
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size <= limit) return void chunks.push(chunk)
+      req.off('data', onData)
+      req.pause()
+      resolve({ ok: false, reply: tooLarge(limit) })
+    }
+    req.on('data', onData)
+    req.once('error', reject)
+    req.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      if (text.trim() === '') return resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'request body must be a JSON document') })
+      try {
+        resolve({ ok: true, value: JSON.parse(text) })
+      } catch {
+        resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'request body is not valid JSON') })
+      }
+    })
+  })
+}
+
+function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const mark = url.indexOf('?')
+  return mark === -1
+    ? { path: url, query: new URLSearchParams() }
+    : { path: url.slice(0, mark), query: new URLSearchParams(url.slice(mark + 1)) }
+}
+
+async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply> {
+  const method = req.method ?? 'GET'
+  const { path, query } = splitUrl(req.url ?? '/')
+  const isHealth = path === '/health'
+  if (options.isShuttingDown() && !isHealth) {
+    return problem(503, 'SHUTTING_DOWN', 'the server is shutting down', { Connection: 'close' })
+  }
+  if (options.apiKey !== undefined && !isPublicRoute(method, path)) {
+    const key = presentedKey(req)
+    if (!isAuthorized(key, options.apiKey)) {
+      return problem(401, 'UNAUTHORIZED', 'a valid API key is required: send it as X-API-Key or Authorization: Bearer', {
+        'WWW-Authenticate': 'Bearer',
+      })
+    }
+  }
+  const match = options.router.match(method, path)
+  if (match === undefined) return problem(404, 'NOT_FOUND', `no route for ${path}`)
+  if ('allow' in match) {
+    return problem(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${match.allow.join(', ')}`, {
+      Allow: match.allow.join(', '),
+    })
+  }
+  return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes) })
+}
+
+/** The HTTP edge: the one place a bug in a handler is caught, logged and answered 500. */
+export function createRequestListener(options: EdgeOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let reply: Reply
+    try {
+      reply = await route(req, options)
+    } catch (error) {
+      options.log.error('request failed', { method: req.method, url: req.url, error })
+      reply = problem(500, 'INTERNAL', 'the server failed to handle this request; it has been logged')
+    }
+    if (!res.headersSent && !res.destroyed) writeReply(res, reply)
+  }
+}

@@ -1,0 +1,99 @@
+import type { Broker } from '../broker/broker.js'
+import { checkMessageBody, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
+import { json, problem, statusOf, type Handler, type Reply } from './respond.js'
+import { Router } from './router.js'
+
+/** What the REST routes read from the rest of the server. */
+export type RouteDeps = {
+  broker: Broker
+  connections(): number
+  isShuttingDown(): boolean
+  uptimeSec(): number
+}
+
+const failed = (error: Failure): Reply => problem(statusOf(error.code), error.code, error.message)
+
+const badTopicInPath = (name: string): Reply =>
+  problem(400, 'BAD_REQUEST', `topic name '${name}' is invalid: it ${TOPIC_RULE}`)
+
+/** Runs `handle` only for a valid topic name in the path. */
+const withTopic = (handle: (topic: string, ctx: Parameters<Handler>[0]) => Reply | Promise<Reply>): Handler =>
+  (ctx) => {
+    const name = ctx.params.name ?? ''
+    return isTopicName(name) ? handle(name, ctx) : badTopicInPath(name)
+  }
+
+function parseLastN(text: string | null, fallback: number): number | undefined {
+  if (text === null) return fallback
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined
+}
+
+/** The REST table: one small handler per row of the contract. */
+export function createRoutes(deps: RouteDeps): Router<Handler> {
+  const { broker } = deps
+  const router = new Router<Handler>()
+
+  router.add('POST', '/topics', async (ctx) => {
+    const body = await ctx.readBody()
+    if (!body.ok) return body.reply
+    if (!isRecord(body.value)) return problem(400, 'BAD_REQUEST', `request body must be an object such as {"name":"orders"}`)
+    const name = body.value.name
+    if (!isTopicName(name)) return problem(400, 'BAD_REQUEST', `'name' ${TOPIC_RULE}`)
+    const created = broker.createTopic(name)
+    return created.ok ? json(201, { status: 'created', topic: name }) : failed(created.error)
+  })
+
+  router.add('GET', '/topics', () => json(200, { topics: broker.listTopics() }))
+
+  router.add('DELETE', '/topics/:name', withTopic((name) => {
+    const deleted = broker.deleteTopic(name)
+    return deleted.ok ? json(200, { status: 'deleted', topic: name }) : failed(deleted.error)
+  }))
+
+  router.add('POST', '/topics/:name/messages', withTopic(async (name, ctx) => {
+    const body = await ctx.readBody()
+    if (!body.ok) return body.reply
+    const message = checkMessageBody(body.value, 'body')
+    if (!message.ok) return failed(message.error)
+    const published = broker.publish(name, message.value)
+    if (!published.ok) return failed(published.error)
+    const { id, seq, subscribers } = published.value
+    return json(200, { status: 'published', topic: name, message_id: id, seq, subscribers })
+  }))
+
+  router.add('GET', '/topics/:name/messages', withTopic((name, ctx) => {
+    // Without last_n the whole held history is returned.
+    const lastN = parseLastN(ctx.query.get('last_n'), Number.MAX_SAFE_INTEGER)
+    if (lastN === undefined) return problem(400, 'BAD_REQUEST', `'last_n' must be an integer >= 0`)
+    const events = broker.history(name, lastN)
+    if (!events.ok) return failed(events.error)
+    // The held events are already-encoded frames: splice them in rather than parse and re-encode.
+    const bytes = `{"topic":${JSON.stringify(name)},"events":[${events.value.join(',')}]}`
+    return { status: 200, raw: { contentType: 'application/json', bytes } }
+  }))
+
+  router.add('GET', '/health', () => {
+    const shuttingDown = deps.isShuttingDown()
+    return json(shuttingDown ? 503 : 200, {
+      status: shuttingDown ? 'shutting_down' : 'ok',
+      uptime_sec: deps.uptimeSec(),
+      topics: broker.topicCount,
+      subscribers: broker.subscriptions,
+      connections: deps.connections(),
+    })
+  })
+
+  router.add('GET', '/stats', () => {
+    const stats = broker.stats()
+    return json(200, {
+      topics: Object.fromEntries(stats.topics.map((t) => [t.name, { messages: t.messages, subscribers: t.subscribers }])),
+      connections: deps.connections(),
+      subscriptions: stats.subscriptions,
+      messages_published: stats.messagesPublished,
+      messages_delivered: stats.messagesDelivered,
+      uptime_sec: deps.uptimeSec(),
+    })
+  })
+
+  return router
+}

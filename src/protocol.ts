@@ -1,0 +1,159 @@
+/**
+ * The wire format and nothing else: client message guards, server message
+ * encoders and the error vocabulary shared by the WebSocket and REST edges.
+ */
+
+/** Codes a WebSocket client can receive in an `error` frame. */
+export type ErrorCode = 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'INTERNAL'
+
+/** Everything a Failure can carry: the wire codes plus two that only REST reports. */
+export type FailureCode = ErrorCode | 'TOPIC_EXISTS' | 'LIMIT_EXCEEDED'
+
+export type Failure = { code: FailureCode; message: string }
+export type Result<T> = { ok: true; value: T } | { ok: false; error: Failure }
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value })
+export const fail = (code: FailureCode, message: string): { ok: false; error: Failure } => ({
+  ok: false,
+  error: { code, message },
+})
+
+export type MessageBody = { id?: string; payload: unknown }
+
+export type Subscribe = { type: 'subscribe'; topic: string; clientId?: string; lastN: number; requestId?: string }
+export type Unsubscribe = { type: 'unsubscribe'; topic: string; clientId?: string; requestId?: string }
+export type Publish = { type: 'publish'; topic: string; message: MessageBody; requestId?: string }
+export type Ping = { type: 'ping'; requestId?: string }
+export type ClientMessage = Subscribe | Unsubscribe | Publish | Ping
+
+/** A parse failure keeps the request_id when one could be read, so the error can echo it. */
+export type ParseFailure = { ok: false; error: Failure; requestId?: string }
+export type ParseResult = { ok: true; value: ClientMessage } | ParseFailure
+
+const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+const MAX_MESSAGE_ID_LENGTH = 256
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+export const isTopicName = (value: unknown): value is string => typeof value === 'string' && TOPIC_NAME.test(value)
+
+export const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0
+
+export const isMessageId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length >= 1 && value.length <= MAX_MESSAGE_ID_LENGTH
+
+const isOptionalString = (value: unknown): value is string | undefined =>
+  value === undefined || typeof value === 'string'
+
+const badRequest = (field: string, rule: string) => fail('BAD_REQUEST', `'${field}' ${rule}`)
+
+export const TOPIC_RULE = 'must be a topic name: 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'
+const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'] as const
+
+/** Validates a message body as sent over WebSocket (`message`) or REST (the request body). */
+export function checkMessageBody(value: unknown, field = 'message'): Result<MessageBody> {
+  if (!isRecord(value)) return badRequest(field, 'must be an object with a payload')
+  if (value.id !== undefined && !isMessageId(value.id)) {
+    return badRequest(`${field}.id`, `must be a string of 1-${MAX_MESSAGE_ID_LENGTH} characters`)
+  }
+  if (!Object.hasOwn(value, 'payload')) return badRequest(`${field}.payload`, 'is required (any JSON value)')
+  return ok(value.id === undefined ? { payload: value.payload } : { id: value.id, payload: value.payload })
+}
+
+function checkSubscribe(m: Record<string, unknown>, requestId?: string): Result<Subscribe> {
+  if (!isTopicName(m.topic)) return badRequest('topic', TOPIC_RULE)
+  if (!isOptionalString(m.client_id)) return badRequest('client_id', 'must be a string')
+  const lastN = m.last_n ?? 0
+  if (!isCount(lastN)) return badRequest('last_n', 'must be an integer >= 0')
+  return ok({ type: 'subscribe', topic: m.topic, clientId: m.client_id, lastN, requestId })
+}
+
+function checkUnsubscribe(m: Record<string, unknown>, requestId?: string): Result<Unsubscribe> {
+  if (!isTopicName(m.topic)) return badRequest('topic', TOPIC_RULE)
+  if (!isOptionalString(m.client_id)) return badRequest('client_id', 'must be a string')
+  return ok({ type: 'unsubscribe', topic: m.topic, clientId: m.client_id, requestId })
+}
+
+function checkPublish(m: Record<string, unknown>, requestId?: string): Result<Publish> {
+  if (!isTopicName(m.topic)) return badRequest('topic', TOPIC_RULE)
+  const message = checkMessageBody(m.message)
+  if (!message.ok) return message
+  return ok({ type: 'publish', topic: m.topic, message: message.value, requestId })
+}
+
+function checkFields(m: Record<string, unknown>, requestId?: string): Result<ClientMessage> {
+  switch (m.type) {
+    case 'subscribe': return checkSubscribe(m, requestId)
+    case 'unsubscribe': return checkUnsubscribe(m, requestId)
+    case 'publish': return checkPublish(m, requestId)
+    case 'ping': return ok({ type: 'ping', requestId })
+    default: return badRequest('type', `must be one of ${CLIENT_TYPES.join(', ')}`)
+  }
+}
+
+function parseJson(text: string): Result<unknown> {
+  try {
+    return ok(JSON.parse(text))
+  } catch {
+    return fail('BAD_REQUEST', 'frame is not valid JSON')
+  }
+}
+
+/** Turns one text frame into a typed client message, or a failure naming the field. */
+export function parseClientMessage(text: string): ParseResult {
+  const json = parseJson(text)
+  if (!json.ok) return json
+  const m = json.value
+  if (!isRecord(m)) return fail('BAD_REQUEST', 'frame must be a JSON object with a "type" field')
+  if (!isOptionalString(m.request_id)) return badRequest('request_id', 'must be a string')
+  const requestId = m.request_id
+  const checked = checkFields(m, requestId)
+  return checked.ok ? checked : { ...checked, requestId }
+}
+
+// ---- encoders: every server frame has a type and an ISO-8601 UTC ts ----
+
+const WIRE_CODES: ReadonlySet<FailureCode> = new Set<ErrorCode>([
+  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'INTERNAL',
+])
+
+/** REST-only codes travel over WebSocket as BAD_REQUEST, keeping the frame's code set closed. */
+const toWireCode = (code: FailureCode): ErrorCode => (WIRE_CODES.has(code) ? (code as ErrorCode) : 'BAD_REQUEST')
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString()
+
+const frame = (value: object): Buffer => Buffer.from(JSON.stringify(value))
+
+export type EventFields = { topic: string; seq: number; id: string; payload: unknown; ts: number }
+
+export const encodeEvent = (e: EventFields): Buffer =>
+  frame({ type: 'event', topic: e.topic, seq: e.seq, message: { id: e.id, payload: e.payload }, ts: isoTime(e.ts) })
+
+export type AckFields = { requestId?: string; topic: string; messageId?: string; seq?: number }
+
+export const encodeAck = (a: AckFields, ts: number): Buffer =>
+  frame({
+    type: 'ack',
+    request_id: a.requestId,
+    topic: a.topic,
+    message_id: a.messageId,
+    seq: a.seq,
+    status: 'ok',
+    ts: isoTime(ts),
+  })
+
+export const encodeError = (requestId: string | undefined, error: Failure, ts: number): Buffer =>
+  frame({
+    type: 'error',
+    request_id: requestId,
+    error: { code: toWireCode(error.code), message: error.message },
+    ts: isoTime(ts),
+  })
+
+export const encodePong = (requestId: string | undefined, ts: number): Buffer =>
+  frame({ type: 'pong', request_id: requestId, ts: isoTime(ts) })
+
+export const encodeInfo = (topic: string, msg: string, ts: number): Buffer =>
+  frame({ type: 'info', topic, msg, ts: isoTime(ts) })

@@ -1,0 +1,99 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Broker } from './broker/broker.js'
+import { resolveOptions, type Options } from './config.js'
+import { createRequestListener } from './http/respond.js'
+import { createRoutes } from './http/routes.js'
+import { createLogger, type Logger } from './log.js'
+import { Gateway } from './ws/gateway.js'
+
+export type { Options } from './config.js'
+export { DEFAULTS } from './config.js'
+export { createLogger, type Logger, type LogLevel } from './log.js'
+
+export type ServerOptions = Partial<Options> & {
+  /** Where log lines go; by default JSON lines on stdout at `logLevel`. */
+  logger?: Logger
+}
+
+export type RunningServer = {
+  /** The bound address; with `port: 0` the port the system picked. */
+  address: { host: string; port: number }
+  /** `http://host:port` for clients on this machine. */
+  url: string
+  /** Graceful shutdown: 1001 to every client, wait up to shutdownTimeoutMs, destroy the rest. */
+  close(): Promise<void>
+}
+
+/** Slowloris guards: a request must send its headers, and finish, within these. */
+const HEADERS_TIMEOUT_MS = 10_000
+const REQUEST_TIMEOUT_MS = 30_000
+
+/** Starts the HTTP + WebSocket server. Bad options throw a TypeError naming the option. */
+export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
+  const { logger, ...rest } = given
+  const options = resolveOptions(rest)
+  const log = logger ?? createLogger(options.logLevel)
+  const startedAt = performance.now()
+  let shuttingDown = false
+  const isShuttingDown = (): boolean => shuttingDown
+
+  const broker = new Broker(options)
+  const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
+  const router = createRoutes({
+    broker,
+    connections: () => gateway.connectionCount,
+    isShuttingDown,
+    uptimeSec: () => Math.round(performance.now() - startedAt) / 1000,
+  })
+  const server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
+  )
+  server.on('upgrade', gateway.handleUpgrade)
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { address, port } = server.address() as AddressInfo
+  const urlHost = address.includes(':') ? `[${address}]` : address
+  log.info('listening', { host: address, port })
+
+  let closing: Promise<void> | undefined
+  const shutdown = async (): Promise<void> => {
+    shuttingDown = true
+    log.info('shutting down', { connections: gateway.connectionCount })
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    gateway.closeAll(1001, 'Server is shutting down')
+    if (!(await settlesWithin(gateway.whenEmpty(), options.shutdownTimeoutMs))) {
+      log.warn('shutdown timeout: destroying remaining connections', { connections: gateway.connectionCount })
+      gateway.terminateAll()
+    }
+    gateway.stop()
+    server.closeAllConnections()
+    await closed
+    log.info('stopped')
+  }
+
+  return {
+    address: { host: address, port },
+    url: `http://${urlHost}:${port}`,
+    close: () => (closing ??= shutdown()),
+  }
+}
+
+/** True when `promise` settles before `ms` passes; the timer never outlives the wait. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { WebSocket, type RawData } from 'ws'
+import type { Broker, Subscriber } from '../broker/broker.js'
+import type { Logger } from '../log.js'
+import {
+  encodeAck, encodeError, encodePong, fail, parseClientMessage,
+  type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
+} from '../protocol.js'
+import type { CorkBatch, Corked } from './cork-batch.js'
+
+export type GatewayCounters = {
+  connectionsAccepted: number
+  slowConsumers: number
+  heartbeatTerminations: number
+  badRequests: number
+  internalErrors: number
+}
+
+export type ConnectionDeps = {
+  broker: Broker
+  log: Logger
+  maxBufferedBytes: number
+  batch: CorkBatch
+  counters: GatewayCounters
+  onClose(connection: Connection): void
+}
+
+/** How long a slow consumer's close handshake may take before the socket is destroyed. */
+const SLOW_CLOSE_GRACE_MS = 1_000
+
+const INTERNAL: Failure = { code: 'INTERNAL', message: 'the server failed to handle this message; the error has been logged' }
+const BINARY: Failure = { code: 'BAD_REQUEST', message: 'binary frames are not accepted: send one JSON object per text frame' }
+
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8')
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')
+}
+
+/** One WebSocket client: parses its frames, calls the broker, and is a Subscriber. */
+export class Connection implements Subscriber, Corked {
+  readonly id = randomUUID()
+  private state: 'open' | 'slow' | 'closed' = 'open'
+  private corked = false
+  private answeredPing = true
+  private killTimer: NodeJS.Timeout | undefined
+  private readonly log: Logger
+
+  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, private readonly deps: ConnectionDeps) {
+    this.log = deps.log.child({ connection: this.id })
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
+    ws.on('pong', () => { this.answeredPing = true })
+    ws.on('error', (error) => this.log.debug('websocket error', { error: error.message }))
+    ws.on('close', (code) => this.onClose(code))
+  }
+
+  /** Hands one frame to the socket unless its queue would pass the limit. */
+  send(bytes: Buffer): void {
+    if (this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return
+    if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
+    this.write(bytes)
+  }
+
+  uncork(): void {
+    this.corked = false
+    this.socket.uncork()
+  }
+
+  /** Called once per heartbeat interval; false when the peer missed the last ping and was terminated. */
+  heartbeat(): boolean {
+    if (!this.answeredPing) {
+      this.ws.terminate()
+      return false
+    }
+    this.answeredPing = false
+    this.ws.ping()
+    return true
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason)
+  }
+
+  terminate(): void {
+    this.ws.terminate()
+  }
+
+  private write(bytes: Buffer): void {
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      this.deps.batch.add(this)
+    }
+    this.ws.send(bytes, { binary: false })
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.state !== 'open') return
+    let requestId: string | undefined
+    try {
+      if (isBinary) return this.reject(undefined, BINARY)
+      const parsed = parseClientMessage(textOf(data))
+      if (!parsed.ok) return this.reject(parsed.requestId, parsed.error)
+      requestId = parsed.value.requestId
+      this.dispatch(parsed.value)
+    } catch (error) {
+      this.deps.counters.internalErrors++
+      this.log.error('message handling failed', { error })
+      this.send(encodeError(requestId, INTERNAL, Date.now()))
+    }
+  }
+
+  private dispatch(msg: ClientMessage): void {
+    switch (msg.type) {
+      case 'subscribe': return this.subscribe(msg)
+      case 'unsubscribe': return this.unsubscribe(msg)
+      case 'publish': return this.publish(msg)
+      case 'ping': return this.send(encodePong(msg.requestId, Date.now()))
+    }
+  }
+
+  private subscribe(msg: Subscribe): void {
+    const subscribed = this.deps.broker.subscribe(msg.topic, this, msg.lastN)
+    if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, Date.now()))
+    // The replay answers this request and is bounded by the history size, so it
+    // is written whole; the queue limit applies again from the next live event.
+    for (const bytes of subscribed.value.replay) this.write(bytes)
+  }
+
+  private publish(msg: Publish): void {
+    const published = this.deps.broker.publish(msg.topic, msg.message)
+    if (!published.ok) return this.reject(msg.requestId, published.error)
+    const { id, seq } = published.value
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq }, Date.now()))
+  }
+
+  private unsubscribe(msg: Unsubscribe): void {
+    const unsubscribed = this.deps.broker.unsubscribe(msg.topic, this)
+    if (!unsubscribed.ok) return this.reject(msg.requestId, unsubscribed.error)
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, Date.now()))
+  }
+
+  private reject(requestId: string | undefined, error: Failure): void {
+    if (error.code === 'BAD_REQUEST') this.deps.counters.badRequests++
+    this.send(encodeError(requestId, error, Date.now()))
+  }
+
+  /** Stops deliveries at once, frees the subscriptions, then closes 1008 with a deadline. */
+  private dropAsSlow(): void {
+    this.state = 'slow'
+    const topics = this.deps.broker.unsubscribeAll(this)
+    this.deps.counters.slowConsumers++
+    const limit = this.deps.maxBufferedBytes
+    this.log.warn('slow consumer disconnected', { topics, buffered_bytes: this.ws.bufferedAmount, limit })
+    const failure = fail('SLOW_CONSUMER', `more than ${limit} bytes were queued for this connection; it receives no further events`)
+    this.write(encodeError(undefined, failure.error, Date.now()))
+    this.ws.close(1008, 'SLOW_CONSUMER')
+    this.killTimer = setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS)
+  }
+
+  private onClose(code: number): void {
+    this.state = 'closed'
+    clearTimeout(this.killTimer)
+    const topics = this.deps.broker.unsubscribeAll(this)
+    this.log.debug('connection closed', { code, topics })
+    this.deps.onClose(this)
+  }
+}

@@ -1,0 +1,111 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import type { Broker } from '../broker/broker.js'
+import { isAuthorized, presentedKey } from '../http/auth.js'
+import type { Logger } from '../log.js'
+import { CorkBatch } from './cork-batch.js'
+import { Connection, type GatewayCounters } from './connection.js'
+
+export type { GatewayCounters } from './connection.js'
+
+export type GatewayOptions = {
+  broker: Broker
+  log: Logger
+  apiKey: string | undefined
+  maxPayloadBytes: number
+  maxBufferedBytes: number
+  heartbeatIntervalMs: number
+  isShuttingDown(): boolean
+}
+
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }
+
+/** Answers an upgrade we will not accept with a plain HTTP response, before any WebSocket exists. */
+function refuse(socket: Duplex, status: number, code: string, detail: string): void {
+  const body = JSON.stringify({ type: 'about:blank', title: REASONS[status], status, detail, code })
+  socket.on('error', () => socket.destroy())
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}
+
+/** The WebSocket side of the server: upgrades on /ws, live connections, heartbeat. */
+export class Gateway {
+  readonly counters: GatewayCounters = {
+    connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0,
+  }
+  private readonly wss: WebSocketServer
+  private readonly connections = new Set<Connection>()
+  private readonly batch = new CorkBatch()
+  private readonly heartbeatTimer: NodeJS.Timeout
+  private emptied: (() => void)[] = []
+
+  constructor(private readonly options: GatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatIntervalMs)
+    this.heartbeatTimer.unref()
+  }
+
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (url.pathname !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; use /ws`)
+    if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
+    if (!isAuthorized(presentedKey(req, url.searchParams), this.options.apiKey)) {
+      return refuse(socket, 401, 'UNAUTHORIZED', 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key=')
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new Connection(ws, socket, {
+        broker: this.options.broker,
+        log: this.options.log,
+        maxBufferedBytes: this.options.maxBufferedBytes,
+        batch: this.batch,
+        counters: this.counters,
+        onClose: (closed) => this.forget(closed),
+      })
+      this.connections.add(connection)
+      this.counters.connectionsAccepted++
+    })
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const connection of this.connections) connection.close(code, reason)
+  }
+
+  terminateAll(): void {
+    for (const connection of this.connections) connection.terminate()
+  }
+
+  /** Resolves once no connection is left. */
+  whenEmpty(): Promise<void> {
+    if (this.connections.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.emptied.push(resolve))
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeatTimer)
+  }
+
+  private beat(): void {
+    for (const connection of this.connections) {
+      if (!connection.heartbeat()) this.counters.heartbeatTerminations++
+    }
+  }
+
+  private forget(connection: Connection): void {
+    this.connections.delete(connection)
+    if (this.connections.size > 0) return
+    for (const resolve of this.emptied) resolve()
+    this.emptied = []
+  }
+}

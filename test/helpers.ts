@@ -1,0 +1,131 @@
+import type { TestContext } from 'node:test'
+import { WebSocket, type ClientOptions } from 'ws'
+import { createLogger, startServer as start, type RunningServer, type ServerOptions } from '../src/server.js'
+
+/** Longest any single wait in a test may take before it fails with a message. */
+export const WAIT_MS = 5_000
+
+export type TestServer = RunningServer & { wsUrl: string; logs: string[] }
+
+/** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
+export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
+  const logs: string[] = []
+  const server = await start({
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger('debug', (line) => logs.push(line)),
+    ...options,
+  })
+  t.after(() => server.close())
+  return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs }
+}
+
+export type HttpResult = { status: number; headers: Headers; text: string; body: unknown }
+
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(WAIT_MS),
+  })
+  const text = await res.text()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  return { status: res.status, headers: res.headers, text, body: parsed }
+}
+
+export const createTopic = async (base: string, name: string): Promise<void> => {
+  const res = await request(base, 'POST', '/topics', { name })
+  if (res.status !== 201) throw new Error(`creating topic ${name} failed: ${res.status} ${res.text}`)
+}
+
+/** A server frame as the tests read it. */
+export type Frame = {
+  type: string
+  ts: string
+  topic?: string
+  seq?: number
+  request_id?: string
+  status?: string
+  message_id?: string
+  msg?: string
+  message?: { id: string; payload: unknown }
+  error?: { code: string; message: string }
+}
+
+/** Rejects after `ms` with `what` in the message, so a missing event fails clearly. */
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+export type Client = {
+  ws: WebSocket
+  send(frame: object | string): void
+  /** The next frame, parsed, in arrival order. */
+  next(): Promise<Frame>
+  /** The next frame's exact text. */
+  nextRaw(): Promise<string>
+  /** Sends a ping and returns every frame that arrived before its pong. */
+  drain(): Promise<Frame[]>
+  /** Resolves with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>
+}
+
+let barrierCount = 0
+
+/** Opens a client that queues every frame from the moment it opens; closed after the test. */
+export async function connect(t: TestContext, wsUrl: string, options: ClientOptions = {}): Promise<Client> {
+  const ws = new WebSocket(wsUrl, { perMessageDeflate: false, ...options })
+  const queue: string[] = []
+  const waiters: ((text: string) => void)[] = []
+  ws.on('message', (data) => {
+    const text = String(data)
+    const waiter = waiters.shift()
+    if (waiter) waiter(text)
+    else queue.push(text)
+  })
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) }))
+  })
+  t.after(() => ws.terminate())
+  await within(
+    new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    }),
+    `the WebSocket to ${wsUrl} to open`,
+  )
+  const nextRaw = (): Promise<string> => {
+    const queued = queue.shift()
+    if (queued !== undefined) return Promise.resolve(queued)
+    return within(new Promise<string>((resolve) => waiters.push(resolve)), 'a frame from the server')
+  }
+  const next = async (): Promise<Frame> => JSON.parse(await nextRaw()) as Frame
+  const send = (frame: object | string): void => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  const drain = async (): Promise<Frame[]> => {
+    const id = `barrier-${++barrierCount}`
+    send({ type: 'ping', request_id: id })
+    const before: Frame[] = []
+    for (;;) {
+      const frame = await next()
+      if (frame.type === 'pong' && frame.request_id === id) return before
+      before.push(frame)
+    }
+  }
+  return { ws, send, next, nextRaw, drain, closed }
+}
