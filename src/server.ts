@@ -59,6 +59,9 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
       resolve()
     })
   })
+  // After listening, an 'error' is a failed accept (EMFILE at the open-file limit, say):
+  // log it and keep serving the connections already open.
+  server.on('error', (error) => log.error('server error', { error }))
   const { address, port } = server.address() as AddressInfo
   const urlHost = address.includes(':') ? `[${address}]` : address
   log.info('listening', { host: address, port })
