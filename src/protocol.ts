@@ -128,8 +128,14 @@ const frame = (value: object): Buffer => Buffer.from(JSON.stringify(value))
 
 export type EventFields = { topic: string; seq: number; id: string; payload: unknown; ts: number }
 
-export const encodeEvent = (e: EventFields): Buffer =>
-  frame({ type: 'event', topic: e.topic, seq: e.seq, message: { id: e.id, payload: e.payload }, ts: isoTime(e.ts) })
+/** Fails only for a payload nested too deeply for JSON.stringify's recursion (JSON.parse has no such limit). */
+export function encodeEvent(e: EventFields): Result<Buffer> {
+  try {
+    return ok(frame({ type: 'event', topic: e.topic, seq: e.seq, message: { id: e.id, payload: e.payload }, ts: isoTime(e.ts) }))
+  } catch {
+    return fail('BAD_REQUEST', 'the payload is nested too deeply to encode')
+  }
+}
 
 export type AckFields = { requestId?: string; topic: string; messageId?: string; seq?: number }
 

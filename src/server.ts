@@ -14,6 +14,8 @@ export { createLogger, type Logger, type LogLevel } from './log.js'
 export type ServerOptions = Partial<Options> & {
   /** Where log lines go; by default JSON lines on stdout at `logLevel`. */
   logger?: Logger
+  /** Milliseconds since the epoch for every ts the server stamps; Date.now by default. */
+  clock?: () => number
 }
 
 export type RunningServer = {
@@ -31,14 +33,14 @@ const REQUEST_TIMEOUT_MS = 30_000
 
 /** Starts the HTTP + WebSocket server. Bad options throw a TypeError naming the option. */
 export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
-  const { logger, ...rest } = given
+  const { logger, clock, ...rest } = given
   const options = resolveOptions(rest)
   const log = logger ?? createLogger(options.logLevel)
   const startedAt = performance.now()
   let shuttingDown = false
   const isShuttingDown = (): boolean => shuttingDown
 
-  const broker = new Broker(options)
+  const broker = new Broker({ ...options, now: clock })
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
   const router = createRoutes({
     broker,
@@ -67,17 +69,19 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   log.info('listening', { host: address, port })
 
   let closing: Promise<void> | undefined
+  // The port stays open while WebSocket clients drain, so health checks see 503
+  // shutting_down instead of a refused connection; every other request and
+  // upgrade is refused with 503 meanwhile.
   const shutdown = async (): Promise<void> => {
     shuttingDown = true
     log.info('shutting down', { connections: gateway.connectionCount })
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
     gateway.closeAll(1001, 'Server is shutting down')
     if (!(await settlesWithin(gateway.whenEmpty(), options.shutdownTimeoutMs))) {
       log.warn('shutdown timeout: destroying remaining connections', { connections: gateway.connectionCount })
       gateway.terminateAll()
     }
     gateway.stop()
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeAllConnections()
     await closed
     log.info('stopped')

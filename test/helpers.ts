@@ -5,19 +5,36 @@ import { createLogger, startServer as start, type RunningServer, type ServerOpti
 /** Longest any single wait in a test may take before it fails with a message. */
 export const WAIT_MS = 5_000
 
-export type TestServer = RunningServer & { wsUrl: string; logs: string[] }
+export type LogLine = { level: string; msg: string; [field: string]: unknown }
+
+export type TestServer = RunningServer & {
+  wsUrl: string
+  /** Every log line so far, raw. */
+  logs: string[]
+  /** Resolves with the first log line, past or future, with this msg. */
+  waitForLog(msg: string): Promise<LogLine>
+}
 
 /** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
 export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
   const logs: string[] = []
-  const server = await start({
-    port: 0,
-    host: '127.0.0.1',
-    logger: createLogger('debug', (line) => logs.push(line)),
-    ...options,
-  })
+  const waiters: { msg: string; resolve(line: LogLine): void }[] = []
+  const collect = (text: string): void => {
+    logs.push(text)
+    const line = JSON.parse(text) as LogLine
+    for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
+      waiters.splice(waiters.indexOf(waiter), 1)
+      waiter.resolve(line)
+    }
+  }
+  const server = await start({ port: 0, host: '127.0.0.1', logger: createLogger('debug', collect), ...options })
   t.after(() => server.close())
-  return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs }
+  const waitForLog = (msg: string): Promise<LogLine> => {
+    const seen = logs.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
+    if (seen) return Promise.resolve(seen)
+    return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}"`)
+  }
+  return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs, waitForLog }
 }
 
 export type HttpResult = { status: number; headers: Headers; text: string; body: unknown }

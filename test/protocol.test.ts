@@ -68,8 +68,10 @@ test('topic names follow the contract pattern', () => {
 
 test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
   const ts = Date.UTC(2026, 0, 1)
+  const event = encodeEvent({ topic: 'o', seq: 7, id: 'i', payload: { a: 1 }, ts })
+  assert.ok(event.ok)
   assert.equal(
-    encodeEvent({ topic: 'o', seq: 7, id: 'i', payload: { a: 1 }, ts }).toString(),
+    event.value.toString(),
     '{"type":"event","topic":"o","seq":7,"message":{"id":"i","payload":{"a":1}},"ts":"2026-01-01T00:00:00.000Z"}',
   )
   assert.equal(
@@ -81,4 +83,13 @@ test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
 test('REST-only failure codes travel over WebSocket as BAD_REQUEST', () => {
   const frame = JSON.parse(encodeError('r', { code: 'LIMIT_EXCEEDED', message: 'too many' }, 0).toString())
   assert.deepEqual(frame.error, { code: 'BAD_REQUEST', message: 'too many' })
+})
+
+test('a payload nested too deeply to encode is a BAD_REQUEST, not an exception', () => {
+  const depth = 200_000
+  const payload: unknown = JSON.parse('['.repeat(depth) + ']'.repeat(depth))
+  assert.deepEqual(encodeEvent({ topic: 'o', seq: 1, id: 'i', payload, ts: 0 }), {
+    ok: false,
+    error: { code: 'BAD_REQUEST', message: 'the payload is nested too deeply to encode' },
+  })
 })

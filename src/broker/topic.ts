@@ -1,4 +1,4 @@
-import { encodeEvent, encodeInfo } from '../protocol.js'
+import { encodeEvent, encodeInfo, ok, type Result } from '../protocol.js'
 import { History } from './history.js'
 
 /** What the broker needs from a connection: an id and a way to hand it bytes. */
@@ -28,12 +28,15 @@ export class Topic {
    * Encodes the event once; history and every subscriber share that one Buffer,
    * so a replayed event is byte-for-byte the live one.
    */
-  publish(id: string, payload: unknown, ts: number): Published {
+  publish(id: string, payload: unknown, ts: number): Result<Published> {
+    // Encode before taking the seq: a payload that cannot be encoded must not leave a gap.
+    const encoded = encodeEvent({ topic: this.name, seq: this.seq + 1, id, payload, ts })
+    if (!encoded.ok) return encoded
+    const bytes = encoded.value
     const seq = ++this.seq
-    const bytes = encodeEvent({ topic: this.name, seq, id, payload, ts })
     this.history.push(bytes)
     for (const subscriber of this.subscribers) subscriber.send(bytes)
-    return { id, seq, subscribers: this.subscribers.size }
+    return ok({ id, seq, subscribers: this.subscribers.size })
   }
 
   replay(lastN: number): Buffer[] {

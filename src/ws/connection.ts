@@ -26,6 +26,13 @@ export type ConnectionDeps = {
   onClose(connection: Connection): void
 }
 
+/**
+ * Most bytes a socket holds corked before writing through. A burst within one
+ * turn then reaches the kernel in large writes instead of piling up in user
+ * space, where it would count against MAX_BUFFERED_BYTES for a healthy client.
+ */
+const CORK_LIMIT_BYTES = 64 * 1024
+
 /** How long a slow consumer's close handshake may take before the socket is destroyed. */
 const SLOW_CLOSE_GRACE_MS = 1_000
 
@@ -54,10 +61,19 @@ export class Connection implements Subscriber, Corked {
     ws.on('close', (code) => this.onClose(code))
   }
 
-  /** Hands one frame to the socket unless its queue would pass the limit. */
+  /**
+   * Hands one frame to the socket unless its backlog would pass the limit. A
+   * frame always goes to an empty queue, so one event larger than the limit
+   * is not mistaken for a slow reader.
+   */
   send(bytes: Buffer): void {
     if (this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return
-    if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
+    if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) {
+      // Count only what the kernel refused, not what this turn still holds corked.
+      if (this.corked) this.uncork()
+      const queued = this.ws.bufferedAmount
+      if (queued > 0 && queued + bytes.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
+    }
     this.write(bytes)
   }
 
@@ -92,6 +108,7 @@ export class Connection implements Subscriber, Corked {
       this.deps.batch.add(this)
     }
     this.ws.send(bytes, { binary: false })
+    if (this.socket.writableLength >= CORK_LIMIT_BYTES) this.uncork()
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -106,6 +123,7 @@ export class Connection implements Subscriber, Corked {
     } catch (error) {
       this.deps.counters.internalErrors++
       this.log.error('message handling failed', { error })
+      // Date.now, not the injected clock: the failure may be the clock's own.
       this.send(encodeError(requestId, INTERNAL, Date.now()))
     }
   }
@@ -115,14 +133,14 @@ export class Connection implements Subscriber, Corked {
       case 'subscribe': return this.subscribe(msg)
       case 'unsubscribe': return this.unsubscribe(msg)
       case 'publish': return this.publish(msg)
-      case 'ping': return this.send(encodePong(msg.requestId, Date.now()))
+      case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
     }
   }
 
   private subscribe(msg: Subscribe): void {
     const subscribed = this.deps.broker.subscribe(msg.topic, this, msg.lastN)
     if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, Date.now()))
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
     // The replay answers this request and is bounded by the history size, so it
     // is written whole; the queue limit applies again from the next live event.
     for (const bytes of subscribed.value.replay) this.write(bytes)
@@ -132,18 +150,18 @@ export class Connection implements Subscriber, Corked {
     const published = this.deps.broker.publish(msg.topic, msg.message)
     if (!published.ok) return this.reject(msg.requestId, published.error)
     const { id, seq } = published.value
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq }, Date.now()))
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq }, this.deps.broker.now()))
   }
 
   private unsubscribe(msg: Unsubscribe): void {
     const unsubscribed = this.deps.broker.unsubscribe(msg.topic, this)
     if (!unsubscribed.ok) return this.reject(msg.requestId, unsubscribed.error)
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, Date.now()))
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
   }
 
   private reject(requestId: string | undefined, error: Failure): void {
     if (error.code === 'BAD_REQUEST') this.deps.counters.badRequests++
-    this.send(encodeError(requestId, error, Date.now()))
+    this.send(encodeError(requestId, error, this.deps.broker.now()))
   }
 
   /** Stops deliveries at once, frees the subscriptions, then closes 1008 with a deadline. */
@@ -154,7 +172,7 @@ export class Connection implements Subscriber, Corked {
     const limit = this.deps.maxBufferedBytes
     this.log.warn('slow consumer disconnected', { topics, buffered_bytes: this.ws.bufferedAmount, limit })
     const failure = fail('SLOW_CONSUMER', `more than ${limit} bytes were queued for this connection; it receives no further events`)
-    this.write(encodeError(undefined, failure.error, Date.now()))
+    this.write(encodeError(undefined, failure.error, this.deps.broker.now()))
     this.ws.close(1008, 'SLOW_CONSUMER')
     this.killTimer = setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS)
   }

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import { test, type TestContext } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { connect, createTopic, request, startServer, within, type Client, type TestServer } from './helpers.js'
+import { collectFrames, maskedTextFrame, rawWebSocket } from './raw-socket.js'
+
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+
+/** Heap plus Buffer memory after a full collection: what the process holds on to. */
+function retainedBytes(): number {
+  collectGarbage()
+  const usage = process.memoryUsage()
+  return usage.heapUsed + usage.arrayBuffers
+}
+
+const PAYLOAD = 'x'.repeat(16 * 1024)
+
+type Firehose = {
+  server: TestServer
+  healthy: Client
+  stalled: Socket
+  /** Publishes `count` 16 KiB events and waits until the healthy subscriber has them all. */
+  publish(count: number): Promise<void>
+  /** Every seq the healthy subscriber received, in arrival order. */
+  received: number[]
+  sent(): number
+}
+
+/** One topic with a healthy subscriber, a subscriber that has stopped reading, and a publisher. */
+async function firehose(t: TestContext): Promise<Firehose> {
+  const server = await startServer(t, { maxBufferedBytes: 256 * 1024, maxHistoryPerTopic: 4 })
+  await createTopic(server.url, 'firehose')
+  const healthy = await connect(t, server.wsUrl)
+  healthy.send({ type: 'subscribe', topic: 'firehose' })
+  await healthy.next()
+  const stalled = await rawWebSocket(t, server.address.port)
+  stalled.write(maskedTextFrame('{"type":"subscribe","topic":"firehose"}'))
+  await within(new Promise<void>((resolve) => stalled.once('data', () => resolve())), 'the subscribe ack')
+  stalled.pause()
+  const publisher = await connect(t, server.wsUrl)
+  const received: number[] = []
+  let sent = 0
+  const publish = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++, sent++) publisher.send({ type: 'publish', topic: 'firehose', message: { payload: PAYLOAD } })
+    while (received.length < sent) received.push((await healthy.next()).seq ?? -1)
+    await publisher.drain()
+  }
+  return { server, healthy, stalled, publish, received, sent: () => sent }
+}
+
+/** Publishes until the server gives up on the stalled socket (loopback buffers hold a few MB first). */
+async function publishUntilDropped(f: Firehose): Promise<void> {
+  for (let round = 0; round < 60 && !f.server.logs.some((line) => line.includes('slow consumer')); round++) await f.publish(50)
+}
+
+test('a subscriber that stops reading is dropped while a healthy one receives every event gap-free', async (t) => {
+  const f = await firehose(t)
+  const dropped = f.server.waitForLog('slow consumer disconnected')
+  await publishUntilDropped(f)
+  const warning = await dropped
+  assert.equal(warning.level, 'warn')
+  assert.equal(typeof warning.connection, 'string')
+  assert.deepEqual(warning.topics, ['firehose'])
+  await f.publish(100)
+  assert.deepEqual(f.received, Array.from({ length: f.sent() }, (_, i) => i + 1))
+})
+
+test('a dropped slow consumer gets SLOW_CONSUMER, then close 1008, and is destroyed when it never answers', async (t) => {
+  const f = await firehose(t)
+  await publishUntilDropped(f)
+  await f.server.waitForLog('slow consumer disconnected')
+  const { frames, ended } = collectFrames(f.stalled)
+  f.stalled.resume()
+  // The server destroys the socket one second after its close frame goes unanswered.
+  await within(ended, 'the server to destroy the socket', 3_000)
+  const closeFrame = frames.at(-1)
+  assert.equal(closeFrame?.opcode, 0x8)
+  assert.equal(closeFrame?.payload.readUInt16BE(0), 1008)
+  assert.equal(closeFrame?.payload.subarray(2).toString(), 'SLOW_CONSUMER')
+  const error = JSON.parse(String(frames.at(-2)?.payload)) as { type: string; error: { code: string; message: string } }
+  assert.equal(error.type, 'error')
+  assert.equal(error.error.code, 'SLOW_CONSUMER')
+  const events = frames.slice(0, -2).map((frame) => JSON.parse(String(frame.payload)) as { seq?: number })
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'what it did get was in order')
+})
+
+test('after a slow consumer is dropped, server memory does not grow with the publish count', async (t) => {
+  const f = await firehose(t)
+  await publishUntilDropped(f)
+  await f.server.waitForLog('connection closed')
+  const health = (await request(f.server.url, 'GET', '/health')).body as { connections: number; subscribers: number }
+  assert.deepEqual([health.connections, health.subscribers], [2, 1], 'its connection and subscription are freed')
+  await f.publish(50)
+  const before = retainedBytes()
+  await f.publish(600)
+  const growth = retainedBytes() - before
+  // Had the server kept queueing for the stalled socket, 600 events would hold ~9.6 MB.
+  assert.ok(growth < 3 * 1024 * 1024, `retained memory grew by ${growth} bytes over 600 more 16 KiB events`)
+})
+
+test('one event larger than MAX_BUFFERED_BYTES still reaches a subscriber with an empty queue', async (t) => {
+  const server = await startServer(t, { maxBufferedBytes: 64 * 1024 })
+  await createTopic(server.url, 'big')
+  const client = await connect(t, server.wsUrl)
+  client.send({ type: 'subscribe', topic: 'big' })
+  await client.next()
+  await request(server.url, 'POST', '/topics/big/messages', { payload: 'y'.repeat(200 * 1024) })
+  const event = await client.next()
+  assert.equal(event.type, 'event')
+  assert.equal((event.message?.payload as string).length, 200 * 1024)
+})
