@@ -1,0 +1,79 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import type { TestContext } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { within, type LogLine } from './helpers.js'
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** The CLI run from source, as `npm run dev` does. */
+export const SOURCE_ENTRY = ['--import', 'tsx', join(PROJECT_ROOT, 'src/main.ts')]
+
+const BUILD_WAIT_MS = 60_000
+
+/**
+ * Compiles src/ the way `npm run build` does, into a folder of its own inside
+ * the project (so `ws` resolves from node_modules); the caller removes it.
+ */
+export async function buildProject(): Promise<{ entry: string; remove(): Promise<void> }> {
+  const outDir = join(PROJECT_ROOT, '.test-build', randomUUID())
+  const remove = (): Promise<void> => rm(outDir, { recursive: true, force: true })
+  const tsc = spawn(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT_ROOT, '--outDir', outDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  tsc.stdout.on('data', (chunk) => { output += chunk })
+  tsc.stderr.on('data', (chunk) => { output += chunk })
+  const code = await within(new Promise<number | null>((resolve) => tsc.on('exit', resolve)), 'tsc to compile', BUILD_WAIT_MS)
+  if (code !== 0) {
+    await remove()
+    throw new Error(`tsc failed: ${output}`)
+  }
+  return { entry: join(outDir, 'main.js'), remove }
+}
+
+export type ServerProcess = {
+  child: ChildProcess
+  port: number
+  stdout: string[]
+  stderr: string[]
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  waitForLog(msg: string): Promise<LogLine>
+}
+
+/** Runs a node process and collects its output; killed after the test if still running. */
+export function runNode(t: TestContext, args: string[], env: Record<string, string>): Omit<ServerProcess, 'port'> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  const waiters: { msg: string; resolve(line: LogLine): void }[] = []
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    stdout.push(text)
+    const line = JSON.parse(text) as LogLine
+    for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line)
+  })
+  createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+  })
+  const waitForLog = (msg: string): Promise<LogLine> => {
+    const seen = stdout.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
+    if (seen) return Promise.resolve(seen)
+    return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}" from the server process`)
+  }
+  return { child, stdout, stderr, exited, waitForLog }
+}
+
+/** Starts the server as its own process on an ephemeral port and waits until it listens. */
+export async function spawnServer(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const run = runNode(t, args, { HOST: '127.0.0.1', PORT: '0', ...env })
+  const listening = await run.waitForLog('listening')
+  return { ...run, port: Number(listening.port) }
+}

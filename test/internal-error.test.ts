@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { connect, createTopic, request, startServer } from './helpers.js'
+
+test('an unexpected error while handling a frame answers INTERNAL, is logged with a stack, and harms no one else', async (t) => {
+  let failing = false
+  // A clock that breaks on demand stands in for any bug inside the handler.
+  const clock = (): number => {
+    if (failing) throw new Error('clock failure')
+    return Date.now()
+  }
+  const server = await startServer(t, { clock })
+  await createTopic(server.url, 'orders')
+  const victim = await connect(t, server.wsUrl)
+  const bystander = await connect(t, server.wsUrl)
+  bystander.send({ type: 'subscribe', topic: 'orders' })
+  await bystander.next()
+
+  failing = true
+  victim.send({ type: 'publish', topic: 'orders', request_id: 'boom', message: { payload: 1 } })
+  const error = await victim.next()
+  failing = false
+  assert.equal(error.type, 'error')
+  assert.equal(error.request_id, 'boom')
+  assert.equal(error.error?.code, 'INTERNAL')
+
+  const logged = await server.waitForLog('message handling failed')
+  assert.equal(logged.level, 'error')
+  assert.match(String((logged.error as { stack?: string }).stack), /clock failure\n\s+at /)
+
+  victim.send({ type: 'publish', topic: 'orders', message: { payload: 2 } })
+  assert.equal((await victim.next()).seq, 1, 'the failed publish took no seq')
+  assert.equal((await bystander.next()).seq, 1)
+  assert.equal((await request(server.url, 'GET', '/health')).status, 200)
+})
+
+test('an unexpected error in a REST handler answers 500 problem details and is logged', async (t) => {
+  let failing = false
+  const server = await startServer(t, {
+    clock: () => {
+      if (failing) throw new Error('clock failure')
+      return Date.now()
+    },
+  })
+  await createTopic(server.url, 'orders')
+  failing = true
+  const res = await request(server.url, 'POST', '/topics/orders/messages', { payload: 1 })
+  failing = false
+  assert.equal(res.status, 500)
+  assert.equal((res.body as { code: string }).code, 'INTERNAL')
+  assert.equal((await server.waitForLog('request failed')).level, 'error')
+  assert.equal((await request(server.url, 'POST', '/topics/orders/messages', { payload: 2 })).status, 200)
+})

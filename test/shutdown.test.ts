@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { connect, createTopic, request, startServer, within, type Client } from './helpers.js'
+import { buildProject, spawnServer } from './child.js'
+import { maskedTextFrame, rawWebSocket } from './raw-socket.js'
+
+const REASON = 'Server is shutting down'
+/** Slack for process exit on a busy machine, on top of the configured timeout. */
+const MARGIN_MS = 2_000
+
+/** Keeps one publish in flight at a time until the connection closes (bounded by `limit`). */
+function publishContinuously(client: Client, limit = 100_000): { acked(): number } {
+  let acked = 0
+  const publishNext = (): void => client.send({ type: 'publish', topic: 'live', message: { payload: acked } })
+  client.ws.on('message', () => {
+    if (++acked < limit && client.ws.readyState === client.ws.OPEN) publishNext()
+  })
+  publishNext()
+  return { acked: () => acked }
+}
+
+let build: Awaited<ReturnType<typeof buildProject>>
+before(async () => { build = await buildProject() })
+after(() => build?.remove())
+
+test('SIGTERM closes every client with 1001 and exits 0 well within the timeout', async (t) => {
+  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '3000' })
+  const base = `http://127.0.0.1:${server.port}`
+  await createTopic(base, 'live')
+  const wsUrl = `ws://127.0.0.1:${server.port}/ws`
+  const subscribers = await Promise.all([connect(t, wsUrl), connect(t, wsUrl)])
+  for (const s of subscribers) {
+    s.send({ type: 'subscribe', topic: 'live' })
+    await s.next()
+  }
+  const publisher = await connect(t, wsUrl)
+  const stream = publishContinuously(publisher)
+  await subscribers[0]?.next()
+
+  const signalledAt = performance.now()
+  server.child.kill('SIGTERM')
+  for (const client of [...subscribers, publisher]) {
+    assert.deepEqual(await within(client.closed, 'the 1001 close'), { code: 1001, reason: REASON })
+  }
+  assert.deepEqual(await within(server.exited, 'the process to exit'), { code: 0, signal: null })
+  const elapsed = performance.now() - signalledAt
+  assert.ok(elapsed < 3_000 + MARGIN_MS, `exit took ${elapsed} ms`)
+  assert.ok(stream.acked() > 0, 'the publisher was mid-stream')
+})
+
+test('a client that ignores the close frame does not hold the exit past SHUTDOWN_TIMEOUT_MS', async (t) => {
+  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '1000' })
+  const stubborn = await rawWebSocket(t, server.port)
+  stubborn.pause()
+  const signalledAt = performance.now()
+  server.child.kill('SIGTERM')
+  await server.waitForLog('shutting down')
+  // While it drains, the port still answers health checks with 503.
+  const health = await request(`http://127.0.0.1:${server.port}`, 'GET', '/health')
+  assert.equal(health.status, 503)
+  assert.equal((health.body as { status: string }).status, 'shutting_down')
+  assert.equal((await request(`http://127.0.0.1:${server.port}`, 'GET', '/topics')).status, 503)
+
+  assert.deepEqual(await within(server.exited, 'the process to exit'), { code: 0, signal: null })
+  const elapsed = performance.now() - signalledAt
+  assert.ok(elapsed >= 1_000, `exited after ${elapsed} ms, before the timeout`)
+  assert.ok(elapsed < 1_000 + MARGIN_MS, `exited after ${elapsed} ms`)
+  assert.ok(server.stdout.some((line) => line.includes('shutdown timeout')))
+})
+
+test('a second signal exits at once', async (t) => {
+  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '60000' })
+  const stubborn = await rawWebSocket(t, server.port)
+  stubborn.write(maskedTextFrame('{"type":"ping"}'))
+  stubborn.pause()
+  server.child.kill('SIGINT')
+  await server.waitForLog('shutting down')
+  server.child.kill('SIGINT')
+  const { code } = await within(server.exited, 'the process to exit on the second signal')
+  assert.equal(code, 1)
+})
+
+test('close() from the library shuts down gracefully and leaves the process running', async (t) => {
+  const server = await startServer(t)
+  await createTopic(server.url, 'live')
+  const client = await connect(t, server.wsUrl)
+  client.send({ type: 'subscribe', topic: 'live' })
+  await client.next()
+  await server.close()
+  assert.deepEqual(await within(client.closed, 'the 1001 close'), { code: 1001, reason: REASON })
+  await assert.rejects(request(server.url, 'GET', '/health'), 'the port is closed once close() resolves')
+  assert.ok(server.logs.some((line) => line.includes('"msg":"stopped"')))
+})
