@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { within, type LogLine } from './helpers.js'
+import { watchLog, within, type LogLine } from './helpers.js'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -51,24 +51,14 @@ export function runNode(t: TestContext, args: string[], env: Record<string, stri
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  const stdout: string[] = []
+  const log = watchLog()
   const stderr: string[] = []
-  const waiters: { msg: string; resolve(line: LogLine): void }[] = []
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    stdout.push(text)
-    const line = JSON.parse(text) as LogLine
-    for (const waiter of waiters.filter((w) => w.msg === line.msg)) waiter.resolve(line)
-  })
+  createInterface({ input: child.stdout! }).on('line', log.push)
   createInterface({ input: child.stderr! }).on('line', (text) => stderr.push(text))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }))
   })
-  const waitForLog = (msg: string): Promise<LogLine> => {
-    const seen = stdout.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
-    if (seen) return Promise.resolve(seen)
-    return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}" from the server process`)
-  }
-  return { child, stdout, stderr, exited, waitForLog }
+  return { child, stdout: log.lines, stderr, exited, waitForLog: log.waitFor }
 }
 
 /** Starts the server as its own process on an ephemeral port and waits until it listens. */

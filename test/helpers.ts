@@ -15,26 +15,32 @@ export type TestServer = RunningServer & {
   waitForLog(msg: string): Promise<LogLine>
 }
 
-/** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
-export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
-  const logs: string[] = []
+/** Collects JSON log lines as text and lets a test await one by its msg. */
+export function watchLog(): { lines: string[]; push(text: string): void; waitFor(msg: string): Promise<LogLine> } {
+  const lines: string[] = []
   const waiters: { msg: string; resolve(line: LogLine): void }[] = []
-  const collect = (text: string): void => {
-    logs.push(text)
+  const push = (text: string): void => {
+    lines.push(text)
     const line = JSON.parse(text) as LogLine
     for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
       waiters.splice(waiters.indexOf(waiter), 1)
       waiter.resolve(line)
     }
   }
-  const server = await start({ port: 0, host: '127.0.0.1', logger: createLogger('debug', collect), ...options })
-  t.after(() => server.close())
-  const waitForLog = (msg: string): Promise<LogLine> => {
-    const seen = logs.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
+  const waitFor = (msg: string): Promise<LogLine> => {
+    const seen = lines.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
     if (seen) return Promise.resolve(seen)
     return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}"`)
   }
-  return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs, waitForLog }
+  return { lines, push, waitFor }
+}
+
+/** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
+export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
+  const log = watchLog()
+  const server = await start({ port: 0, host: '127.0.0.1', logger: createLogger('debug', log.push), ...options })
+  t.after(() => server.close())
+  return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs: log.lines, waitForLog: log.waitFor }
 }
 
 export type HttpResult = { status: number; headers: Headers; text: string; body: unknown }
