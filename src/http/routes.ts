@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js'
 import { checkMessageBody, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
-import { json, problem, statusOf, type Handler, type Reply } from './respond.js'
+import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
 import { Router } from './router.js'
 
 /** What the REST routes read from the rest of the server. */
@@ -17,7 +17,7 @@ const badTopicInPath = (name: string): Reply =>
   problem(400, 'BAD_REQUEST', `topic name '${name}' is invalid: it ${TOPIC_RULE}`)
 
 /** Runs `handle` only for a valid topic name in the path. */
-const withTopic = (handle: (topic: string, ctx: Parameters<Handler>[0]) => Reply | Promise<Reply>): Handler =>
+const withTopic = (handle: (topic: string, ctx: RequestContext) => Reply | Promise<Reply>): Handler =>
   (ctx) => {
     const name = ctx.params.name ?? ''
     return isTopicName(name) ? handle(name, ctx) : badTopicInPath(name)
