@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
+import { addMetricsRoute } from './http/metrics.js'
 import { createRequestListener } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
@@ -40,11 +41,12 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
 
   const broker = new Broker(options)
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
-  const router = createRoutes({
-    broker,
-    connections: () => gateway.connectionCount,
-    isShuttingDown,
-    uptimeSec: () => Math.round(performance.now() - startedAt) / 1000,
+  const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
+  const router = createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec })
+  const metrics = addMetricsRoute(router, {
+    brokerStats: () => broker.stats(),
+    gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
+    uptimeSec,
   })
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
@@ -78,6 +80,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
       gateway.terminateAll()
     }
     gateway.stop()
+    metrics.stop()
     server.closeAllConnections()
     await closed
     log.info('stopped')
