@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
+import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createRequestListener } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
@@ -42,7 +43,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const broker = new Broker(options)
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
-  const router = createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec })
+  const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
   const metrics = addMetricsRoute(router, {
     brokerStats: () => broker.stats(),
     gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { parse } from 'yaml'
+import { problem, type Handler, type Reply } from './respond.js'
+import type { Router } from './router.js'
+
+/** openapi.yaml sits at the package root: two levels above both src/http and dist/http. */
+const SPEC_URL = new URL('../../openapi.yaml', import.meta.url)
+
+/** The Swagger UI files the page needs, by the name they are served under /docs/. */
+const SWAGGER_UI_ASSETS: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+}
+
+// Kept out of the HTML so the Content-Security-Policy can forbid inline scripts.
+const INIT_SCRIPT = `window.addEventListener('load', () => {
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.yaml',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    persistAuthorization: true,
+  })
+})
+`
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Pub/Sub server API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+  <link rel="icon" type="image/png" href="/docs/favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/docs.js"></script>
+</body>
+</html>
+`
+
+/**
+ * Everything is served from this server, so the page works offline. Swagger UI sets
+ * inline styles and shows images as data: URLs; scripts come only from here.
+ */
+const PAGE_SECURITY = {
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+}
+
+type Asset = { contentType: string; bytes: Buffer | string }
+
+function swaggerUiDir(): string {
+  const require = createRequire(import.meta.url)
+  return dirname(require.resolve('swagger-ui-dist/package.json'))
+}
+
+/** Reads the spec and every allowlisted asset once; a missing file stops start-up. */
+function loadAssets(): { yaml: string; json: string; assets: Map<string, Asset> } {
+  const yaml = readFileSync(SPEC_URL, 'utf8')
+  const json = JSON.stringify(parse(yaml))
+  const dir = swaggerUiDir()
+  const assets = new Map<string, Asset>()
+  for (const [name, contentType] of Object.entries(SWAGGER_UI_ASSETS)) {
+    assets.set(name, { contentType, bytes: readFileSync(join(dir, name)) })
+  }
+  assets.set('docs.js', { contentType: 'text/javascript; charset=utf-8', bytes: INIT_SCRIPT })
+  return { yaml, json, assets }
+}
+
+const serve = (asset: Asset, headers: Record<string, string> = {}): Reply => ({
+  status: 200,
+  raw: asset,
+  headers: { 'Cache-Control': 'no-cache', ...headers },
+})
+
+/** Adds /openapi.yaml, /openapi.json, /docs and /docs/:asset (allowlisted names only). */
+export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
+  const { yaml, json, assets } = loadAssets()
+  const page: Asset = { contentType: 'text/html; charset=utf-8', bytes: PAGE }
+  return router
+    .add('GET', '/openapi.yaml', () => serve({ contentType: 'application/yaml; charset=utf-8', bytes: yaml }))
+    .add('GET', '/openapi.json', () => serve({ contentType: 'application/json', bytes: json }))
+    .add('GET', '/docs', () => serve(page, PAGE_SECURITY))
+    .add('GET', '/docs/:asset', (ctx) => {
+      // A Map lookup by the decoded name: '..', '%2F' and the like simply are not keys.
+      const asset = assets.get(ctx.params.asset ?? '')
+      return asset ? serve(asset, { 'X-Content-Type-Options': 'nosniff' }) : problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
+    })
+}
