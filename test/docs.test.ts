@@ -94,12 +94,22 @@ test('/docs is a Swagger UI page whose scripts and styles all come from this ser
   const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '')
   assert.ok(refs.length >= 3, `the page references ${refs.join(', ')}`)
   for (const ref of refs) {
-    assert.match(ref, /^\/docs\//, `${ref} must be served by this server`)
+    assert.match(ref, /^\/docs\/[\w.-]+\?v=[0-9a-f]{16}$/, `${ref} must be a versioned asset of this server`)
     const asset = await request(server.url, 'GET', ref)
     assert.equal(asset.status, 200, `${ref} answered ${asset.status}`)
+    assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable', ref)
   }
   const init = await request(server.url, 'GET', '/docs/docs.js')
   assert.match(init.text, /url: '\/openapi\.yaml'/)
+})
+
+test('an asset asked for without its current version is not cached', async (t) => {
+  const server = await startServer(t)
+  for (const path of ['/docs/docs.js', '/docs/docs.js?v=0000000000000000', '/docs', '/openapi.yaml', '/openapi.json']) {
+    const res = await request(server.url, 'GET', path)
+    assert.equal(res.status, 200, path)
+    assert.equal(res.headers.get('cache-control'), 'no-cache', path)
+  }
 })
 
 test('documentation assets are the swagger-ui-dist files, with their content types', async (t) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -28,19 +29,20 @@ const INIT_SCRIPT = `window.addEventListener('load', () => {
 })
 `
 
-const PAGE = `<!doctype html>
+/** The page links each asset with `?v=<its hash>`, so a browser may keep it until the file changes. */
+const page = (href: (name: string) => string): string => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>Pub/Sub server API</title>
-  <link rel="stylesheet" href="/docs/swagger-ui.css">
-  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
-  <link rel="icon" type="image/png" href="/docs/favicon-16x16.png" sizes="16x16">
+  <link rel="stylesheet" href="${href('swagger-ui.css')}">
+  <link rel="icon" type="image/png" href="${href('favicon-32x32.png')}" sizes="32x32">
+  <link rel="icon" type="image/png" href="${href('favicon-16x16.png')}" sizes="16x16">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="/docs/swagger-ui-bundle.js"></script>
-  <script src="/docs/docs.js"></script>
+  <script src="${href('swagger-ui-bundle.js')}"></script>
+  <script src="${href('docs.js')}"></script>
 </body>
 </html>
 `
@@ -55,7 +57,14 @@ const PAGE_SECURITY = {
   'X-Content-Type-Options': 'nosniff',
 }
 
-type Asset = { contentType: string; bytes: Buffer | string }
+type Asset = { contentType: string; bytes: Buffer | string; version: string }
+
+const NO_CACHE = { 'Cache-Control': 'no-cache' }
+const IMMUTABLE = { 'Cache-Control': 'public, max-age=31536000, immutable' }
+
+const versionOf = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16)
+
+const asset = (contentType: string, bytes: Buffer | string): Asset => ({ contentType, bytes, version: versionOf(bytes) })
 
 function swaggerUiDir(): string {
   const require = createRequire(import.meta.url)
@@ -69,29 +78,28 @@ function loadAssets(): { yaml: string; json: string; assets: Map<string, Asset> 
   const dir = swaggerUiDir()
   const assets = new Map<string, Asset>()
   for (const [name, contentType] of Object.entries(SWAGGER_UI_ASSETS)) {
-    assets.set(name, { contentType, bytes: readFileSync(join(dir, name)) })
+    assets.set(name, asset(contentType, readFileSync(join(dir, name))))
   }
-  assets.set('docs.js', { contentType: 'text/javascript; charset=utf-8', bytes: INIT_SCRIPT })
+  assets.set('docs.js', asset('text/javascript; charset=utf-8', INIT_SCRIPT))
   return { yaml, json, assets }
 }
 
-const serve = (asset: Asset, headers: Record<string, string> = {}): Reply => ({
-  status: 200,
-  raw: asset,
-  headers: { 'Cache-Control': 'no-cache', ...headers },
-})
+const serve = (contentType: string, bytes: Buffer | string, headers: Record<string, string>): Reply =>
+  ({ status: 200, raw: { contentType, bytes }, headers })
 
 /** Adds /openapi.yaml, /openapi.json, /docs and /docs/:asset (allowlisted names only). */
 export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
   const { yaml, json, assets } = loadAssets()
-  const page: Asset = { contentType: 'text/html; charset=utf-8', bytes: PAGE }
+  const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
   return router
-    .add('GET', '/openapi.yaml', () => serve({ contentType: 'application/yaml; charset=utf-8', bytes: yaml }))
-    .add('GET', '/openapi.json', () => serve({ contentType: 'application/json', bytes: json }))
-    .add('GET', '/docs', () => serve(page, PAGE_SECURITY))
+    .add('GET', '/openapi.yaml', () => serve('application/yaml; charset=utf-8', yaml, NO_CACHE))
+    .add('GET', '/openapi.json', () => serve('application/json', json, NO_CACHE))
+    .add('GET', '/docs', () => serve('text/html; charset=utf-8', html, { ...NO_CACHE, ...PAGE_SECURITY }))
     .add('GET', '/docs/:asset', (ctx) => {
       // A Map lookup by the decoded name: '..', '%2F' and the like simply are not keys.
-      const asset = assets.get(ctx.params.asset ?? '')
-      return asset ? serve(asset, { 'X-Content-Type-Options': 'nosniff' }) : problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
+      const found = assets.get(ctx.params.asset ?? '')
+      if (!found) return problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
+      const caching = ctx.query.get('v') === found.version ? IMMUTABLE : NO_CACHE
+      return serve(found.contentType, found.bytes, { ...caching, 'X-Content-Type-Options': 'nosniff' })
     })
 }
