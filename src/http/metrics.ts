@@ -13,7 +13,7 @@ export type GatewayCounts = {
   internalErrors: number
 }
 
-/** Event-loop delay since the previous scrape (quantiles) and since start (sum, count), in seconds. */
+/** Event-loop delay since the previous scrape (quantiles) and since the first scrape (sum, count), in seconds. */
 export type LoopLag = { quantiles: [number, number][]; sumSeconds: number; count: number }
 
 /** One scrape's inputs; rendering is a pure function of it. */
@@ -65,7 +65,7 @@ function families(s: MetricsSample): Family[] {
     {
       name: lag,
       type: 'summary',
-      help: 'Event-loop delay in seconds: quantiles since the previous scrape, sum and count since start.',
+      help: 'Event-loop delay in seconds: quantiles since the previous scrape, sum and count since the first.',
       samples: [
         ...s.loopLag.quantiles.map(([q, v]) => `${lag}{quantile="${q}"} ${formatValue(v)}`),
         `${lag}_sum ${formatValue(s.loopLag.sumSeconds)}`,
@@ -124,8 +124,10 @@ class LoopLagMonitor {
 
 /** Adds GET /metrics; `stop()` ends the event-loop sampling when the server closes. */
 export function addMetricsRoute(router: Router<Handler>, sources: MetricsSources): { stop(): void } {
-  const loopLag = new LoopLagMonitor()
+  // Sampling starts with the first scrape: a server nobody scrapes runs no extra timer.
+  let loopLag: LoopLagMonitor | undefined
   router.add('GET', '/metrics', () => {
+    loopLag ??= new LoopLagMonitor()
     const cpu = process.cpuUsage()
     const text = renderMetrics({
       broker: sources.brokerStats(),
@@ -137,5 +139,5 @@ export function addMetricsRoute(router: Router<Handler>, sources: MetricsSources
     })
     return { status: 200, raw: { contentType: 'text/plain; version=0.0.4; charset=utf-8', bytes: text } }
   })
-  return { stop: () => loopLag.stop() }
+  return { stop: () => loopLag?.stop() }
 }
