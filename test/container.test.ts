@@ -61,6 +61,14 @@ test('docker-compose.yml runs pubsub with every variable at its default and a st
   assert.ok(Number(grace[1]) * 1000 > DEFAULTS.shutdownTimeoutMs, 'stop_grace_period must exceed SHUTDOWN_TIMEOUT_MS')
 })
 
+test('.dockerignore keeps local builds, dependencies and tests out of the build context, but not the sources', () => {
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  for (const path of ['node_modules', 'dist', 'test', '.git']) assert.ok(ignored.includes(path), `${path} is not ignored`)
+  const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
+  assert.deepEqual([...new Set(sources)].sort(), ['openapi.yaml', 'package-lock.json', 'package.json', 'src', 'tsconfig.json'])
+  for (const source of sources) assert.ok(!ignored.includes(source), `${source} is copied but ignored`)
+})
+
 /** Lists files under `dir`, relative to it. */
 function filesUnder(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
