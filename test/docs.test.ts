@@ -128,6 +128,16 @@ test('documentation assets are the swagger-ui-dist files, with their content typ
   }
 })
 
+test('the asset names the document lists are exactly the ones the page uses', async (t) => {
+  const server = await startServer(t)
+  const paths = loadSpec().paths as Record<string, { get: { parameters: { schema: { enum: string[] } }[] } }>
+  const documented = paths['/docs/{asset}']?.get.parameters[0]?.schema.enum ?? []
+  const page = await request(server.url, 'GET', '/docs')
+  const used = [...page.text.matchAll(/"\/docs\/([^"?]+)\?/g)].map((m) => m[1])
+  assert.deepEqual([...documented].sort(), [...used].sort())
+  for (const name of documented) assert.equal((await request(server.url, 'GET', `/docs/${name}`)).status, 200, name)
+})
+
 test('only allowlisted documentation assets are served: no path traversal', async (t) => {
   const server = await startServer(t)
   const attempts = [
