@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # Build stage: compile TypeScript with the full dev toolchain.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
