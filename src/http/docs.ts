@@ -71,8 +71,13 @@ function swaggerUiDir(): string {
   return dirname(require.resolve('swagger-ui-dist/package.json'))
 }
 
-/** Reads the spec and every allowlisted asset once; a missing file stops start-up. */
-function loadAssets(): { yaml: string; json: string; assets: Map<string, Asset> } {
+type Loaded = { yaml: string; json: string; assets: Map<string, Asset> }
+
+// Parsing the YAML takes tens of milliseconds: do it once per process, not once per server started.
+let loaded: Loaded | undefined
+
+/** Reads the spec and every allowlisted asset; a missing file stops start-up. */
+function loadAssets(): Loaded {
   const yaml = readFileSync(SPEC_URL, 'utf8')
   const json = JSON.stringify(parse(yaml))
   const dir = swaggerUiDir()
@@ -89,7 +94,7 @@ const serve = (contentType: string, bytes: Buffer | string, headers: Record<stri
 
 /** Adds /openapi.yaml, /openapi.json, /docs and /docs/:asset (allowlisted names only). */
 export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
-  const { yaml, json, assets } = loadAssets()
+  const { yaml, json, assets } = (loaded ??= loadAssets())
   const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
   return router
     .add('GET', '/openapi.yaml', () => serve('application/yaml; charset=utf-8', yaml, NO_CACHE))
