@@ -2,6 +2,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
+import { addDocsRoutes } from './http/docs.js'
+import { addMetricsRoute } from './http/metrics.js'
 import { createRequestListener } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
@@ -42,11 +44,12 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
 
   const broker = new Broker({ ...options, now: clock })
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
-  const router = createRoutes({
-    broker,
-    connections: () => gateway.connectionCount,
-    isShuttingDown,
-    uptimeSec: () => Math.round(performance.now() - startedAt) / 1000,
+  const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
+  const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
+  const metrics = addMetricsRoute(router, {
+    brokerStats: () => broker.stats(),
+    gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
+    uptimeSec,
   })
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
@@ -81,6 +84,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
       gateway.terminateAll()
     }
     gateway.stop()
+    metrics.stop()
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeAllConnections()
     await closed

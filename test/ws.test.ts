@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { request as rawRequest } from 'node:http'
 import { test } from 'node:test'
 import { WebSocket } from 'ws'
 import { connect, createTopic, request, startServer, within, type Client, type Frame } from './helpers.js'
@@ -263,12 +262,11 @@ test('per-message compression is not offered', async (t) => {
   assert.equal(client.ws.extensions, '')
 })
 
-test('a plain HTTP GET on /ws is not a WebSocket and gets no upgrade', async (t) => {
+test('a plain HTTP GET on /ws is told to upgrade with 426', async (t) => {
   const server = await startServer(t)
-  const status = await within(new Promise<number>((resolve, reject) => {
-    rawRequest(server.url + '/ws', (res) => { res.resume(); resolve(res.statusCode ?? 0) }).on('error', reject).end()
-  }), 'the HTTP answer')
-  assert.equal(status, 404)
+  const res = await request(server.url, 'GET', '/ws')
+  assert.equal(res.status, 426)
+  assert.equal(res.headers.get('upgrade'), 'websocket')
 })
 
 test('subscribers joining with last_n while messages are published see gap-free, duplicate-free seq', async (t) => {

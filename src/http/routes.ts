@@ -95,5 +95,9 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     })
   })
 
+  // A plain request to the WebSocket path says how to use it instead of a bare 404.
+  router.add('GET', '/ws', () =>
+    problem(426, 'UPGRADE_REQUIRED', '/ws is a WebSocket endpoint; open it with a WebSocket upgrade', { Upgrade: 'websocket' }))
+
   return router
 }

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { parse } from 'yaml'
+import { problem, type Handler, type Reply } from './respond.js'
+import type { Router } from './router.js'
+
+/** openapi.yaml sits at the package root: two levels above both src/http and dist/http. */
+const SPEC_URL = new URL('../../openapi.yaml', import.meta.url)
+
+/** The Swagger UI files the page needs, by the name they are served under /docs/. */
+const SWAGGER_UI_ASSETS: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+}
+
+// Kept out of the HTML so the Content-Security-Policy can forbid inline scripts.
+const INIT_SCRIPT = `window.addEventListener('load', () => {
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.yaml',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    persistAuthorization: true,
+  })
+})
+`
+
+/** The page links each asset with `?v=<its hash>`, so a browser may keep it until the file changes. */
+const page = (href: (name: string) => string): string => `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Pub/Sub server API</title>
+  <link rel="stylesheet" href="${href('swagger-ui.css')}">
+  <link rel="icon" type="image/png" href="${href('favicon-32x32.png')}" sizes="32x32">
+  <link rel="icon" type="image/png" href="${href('favicon-16x16.png')}" sizes="16x16">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="${href('swagger-ui-bundle.js')}"></script>
+  <script src="${href('docs.js')}"></script>
+</body>
+</html>
+`
+
+/**
+ * Everything is served from this server, so the page works offline. Swagger UI sets
+ * inline styles and shows images as data: URLs; scripts come only from here.
+ */
+const PAGE_SECURITY = {
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+}
+
+type Asset = { contentType: string; bytes: Buffer | string; version: string }
+
+const NO_CACHE = { 'Cache-Control': 'no-cache' }
+const IMMUTABLE = { 'Cache-Control': 'public, max-age=31536000, immutable' }
+
+const versionOf = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16)
+
+const asset = (contentType: string, bytes: Buffer | string): Asset => ({ contentType, bytes, version: versionOf(bytes) })
+
+function swaggerUiDir(): string {
+  const require = createRequire(import.meta.url)
+  return dirname(require.resolve('swagger-ui-dist/package.json'))
+}
+
+type Loaded = { yaml: string; json: string; assets: Map<string, Asset> }
+
+// Parsing the YAML takes tens of milliseconds: do it once per process, not once per server started.
+let loaded: Loaded | undefined
+
+/** Reads the spec and every allowlisted asset; a missing file stops start-up. */
+function loadAssets(): Loaded {
+  const yaml = readFileSync(SPEC_URL, 'utf8')
+  const json = JSON.stringify(parse(yaml))
+  const dir = swaggerUiDir()
+  const assets = new Map<string, Asset>()
+  for (const [name, contentType] of Object.entries(SWAGGER_UI_ASSETS)) {
+    assets.set(name, asset(contentType, readFileSync(join(dir, name))))
+  }
+  assets.set('docs.js', asset('text/javascript; charset=utf-8', INIT_SCRIPT))
+  return { yaml, json, assets }
+}
+
+const serve = (contentType: string, bytes: Buffer | string, headers: Record<string, string>): Reply =>
+  ({ status: 200, raw: { contentType, bytes }, headers })
+
+/** Adds /openapi.yaml, /openapi.json, /docs and /docs/:asset (allowlisted names only). */
+export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
+  const { yaml, json, assets } = (loaded ??= loadAssets())
+  const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
+  return router
+    .add('GET', '/openapi.yaml', () => serve('application/yaml; charset=utf-8', yaml, NO_CACHE))
+    .add('GET', '/openapi.json', () => serve('application/json', json, NO_CACHE))
+    .add('GET', '/docs', () => serve('text/html; charset=utf-8', html, { ...NO_CACHE, ...PAGE_SECURITY }))
+    .add('GET', '/docs/:asset', (ctx) => {
+      // A Map lookup by the decoded name: '..', '%2F' and the like simply are not keys.
+      const found = assets.get(ctx.params.asset ?? '')
+      if (!found) return problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
+      const caching = ctx.query.get('v') === found.version ? IMMUTABLE : NO_CACHE
+      return serve(found.contentType, found.bytes, { ...caching, 'X-Content-Type-Options': 'nosniff' })
+    })
+}
