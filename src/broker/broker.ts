@@ -70,9 +70,10 @@ export class Broker {
     const topic = this.topics.get(name)
     if (!topic) return notFound(name)
     const published = topic.publish(message.id ?? this.newId(), message.payload, this.now())
+    if (!published.ok) return published
     this.published++
-    this.delivered += published.subscribers
-    return ok(published)
+    this.delivered += published.value.subscribers
+    return published
   }
 
   /**

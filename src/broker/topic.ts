@@ -1,4 +1,4 @@
-import { encodeEvent, encodeInfo } from '../protocol.js'
+import { encodeEvent, encodeInfo, fail, ok, type Result } from '../protocol.js'
 import { History } from './history.js'
 
 /** What the broker needs from a connection: an id and a way to hand it bytes. */
@@ -28,12 +28,15 @@ export class Topic {
    * Encodes the event once; history and every subscriber share that one Buffer,
    * so a replayed event is byte-for-byte the live one.
    */
-  publish(id: string, payload: unknown, ts: number): Published {
-    const seq = ++this.seq
-    const bytes = encodeEvent({ topic: this.name, seq, id, payload, ts })
+  publish(id: string, payload: unknown, ts: number): Result<Published> {
+    const seq = this.seq + 1
+    const bytes = encode({ topic: this.name, seq, id, payload, ts })
+    // The seq is taken only once the event exists: a refused payload must not leave a gap.
+    if (bytes === undefined) return fail('BAD_REQUEST', 'the message payload is nested too deeply to encode: send a flatter JSON value')
+    this.seq = seq
     this.history.push(bytes)
     for (const subscriber of this.subscribers) subscriber.send(bytes)
-    return { id, seq, subscribers: this.subscribers.size }
+    return ok({ id, seq, subscribers: this.subscribers.size })
   }
 
   replay(lastN: number): Buffer[] {
@@ -44,5 +47,19 @@ export class Topic {
   announceDeletion(ts: number): void {
     const bytes = encodeInfo(this.name, 'topic_deleted', ts)
     for (const subscriber of this.subscribers) subscriber.send(bytes)
+  }
+}
+
+/**
+ * JSON.parse accepts any depth but JSON.stringify recurses, so a deeply nested
+ * payload parses fine and then overflows the stack here: that is the client's
+ * mistake, answered as such, not a server fault.
+ */
+function encode(fields: Parameters<typeof encodeEvent>[0]): Buffer | undefined {
+  try {
+    return encodeEvent(fields)
+  } catch (error) {
+    if (error instanceof RangeError) return undefined
+    throw error
   }
 }
