@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
+import { createClientErrorListener } from './http/client-error.js'
 import { createRequestListener } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
@@ -51,6 +52,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
   )
   server.on('upgrade', gateway.handleUpgrade)
+  server.on('clientError', createClientErrorListener(log))
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
