@@ -57,7 +57,13 @@ export class Connection implements Subscriber, Corked {
   /** Hands one frame to the socket unless its queue would pass the limit. */
   send(bytes: Buffer): void {
     if (this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return
-    if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
+    if (this.wouldOverflow(bytes) && this.corked) {
+      // Corked frames wait for the end of this turn, not for the peer: a burst of
+      // publishes read in one turn must not make a reader that keeps up look slow.
+      // Flush them to the kernel and judge by what it would not take.
+      this.uncork()
+    }
+    if (this.wouldOverflow(bytes)) return this.dropAsSlow()
     this.write(bytes)
   }
 
@@ -83,6 +89,10 @@ export class Connection implements Subscriber, Corked {
 
   terminate(): void {
     this.ws.terminate()
+  }
+
+  private wouldOverflow(bytes: Buffer): boolean {
+    return this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes
   }
 
   private write(bytes: Buffer): void {
