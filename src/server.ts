@@ -15,6 +15,10 @@ export { createLogger, type Logger, type LogLevel } from './log.js'
 export type ServerOptions = Partial<Options> & {
   /** Where log lines go; by default JSON lines on stdout at `logLevel`. */
   logger?: Logger
+  /** Library only (no variable): how long a client may take to send its request headers; 10 s by default. */
+  headersTimeoutMs?: number
+  /** Library only (no variable): how long a client may take to send a whole request; 30 s by default. */
+  requestTimeoutMs?: number
 }
 
 export type RunningServer = {
@@ -30,10 +34,29 @@ export type RunningServer = {
 const HEADERS_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 30_000
 
+/**
+ * Node enforces the two timeouts only when it sweeps its connections, every 30 s
+ * by default, which would let a slow client stay up to 30 s past its deadline;
+ * sweeping at a quarter of the header timeout (at most every second) keeps the
+ * deadlines close.
+ */
+function httpTimeouts(given: ServerOptions): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const headersTimeout = given.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
+  const requestTimeout = given.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  if (!Number.isSafeInteger(headersTimeout) || headersTimeout < 1) {
+    throw new TypeError(`Expected \`headersTimeoutMs\` to be an integer >= 1, got \`${String(headersTimeout)}\``)
+  }
+  if (!Number.isSafeInteger(requestTimeout) || requestTimeout < headersTimeout) {
+    throw new TypeError(`Expected \`requestTimeoutMs\` to be an integer >= headersTimeoutMs (${headersTimeout}), got \`${String(requestTimeout)}\``)
+  }
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))) }
+}
+
 /** Starts the HTTP + WebSocket server. Bad options throw a TypeError naming the option. */
 export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
   const { logger, ...rest } = given
   const options = resolveOptions(rest)
+  const timeouts = httpTimeouts(given)
   const log = logger ?? createLogger(options.logLevel)
   const startedAt = performance.now()
   let shuttingDown = false
@@ -48,7 +71,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     uptimeSec: () => Math.round(performance.now() - startedAt) / 1000,
   })
   const server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    timeouts,
     createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
   )
   server.on('upgrade', gateway.handleUpgrade)
