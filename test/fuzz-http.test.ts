@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { Agent, request as httpRequest } from 'node:http'
+import test from 'node:test'
+import fc from 'fast-check'
+import { connect, createTopic, startServer, WAIT_MS } from './helpers.js'
+import { FUZZ_RUNS, httpInput, type HttpInput } from './fuzz-inputs.js'
+import { assertNoPollution, confirmDelivered, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
+import { assertProblemDocument } from './wire-checks.js'
+
+/** The share of the generated cases that fuzz-ws does not take. */
+const HTTP_CASES = FUZZ_RUNS - Math.ceil(FUZZ_RUNS * 0.8)
+/** The side topic's publishes are small, but a roomy queue keeps the slow-consumer rule out of this property. */
+const ROOMY_QUEUE = 256 * 1024 * 1024
+
+/**
+ * One request with Node's client, which sends methods and paths verbatim (fetch would normalise them).
+ * The body is always framed by Content-Length: Node's client sends a GET or HEAD body unframed, and
+ * the server then rightly reads it as the next request.
+ */
+function send(agent: Agent, base: URL, input: HttpInput): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  const headers = input.body === undefined ? input.headers : { ...input.headers, 'content-length': String(Buffer.byteLength(input.body)) }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { agent, host: base.hostname, port: base.port, method: input.method, path: input.path, headers, signal: AbortSignal.timeout(WAIT_MS) },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(input.body)
+  })
+}
+
+function checkHttpReply(input: HttpInput, reply: { status: number; headers: Record<string, string | string[] | undefined>; text: string }): void {
+  const what = `${input.method} ${input.path} ${JSON.stringify(input.headers)} body ${JSON.stringify(input.body?.slice(0, 200))}`
+  assert.ok(reply.status >= 200 && reply.status < 500, `status ${reply.status} for ${what}: ${reply.text.slice(0, 200)}`)
+  const contentType = String(reply.headers['content-type'])
+  if (reply.status === 405) assert.ok(reply.headers.allow, `405 without Allow for ${what}`)
+  if (input.method === 'HEAD') return
+  if (reply.status >= 400) return assertProblemDocument(reply.status, contentType, reply.text)
+  assert.equal(contentType, 'application/json', `success without JSON for ${what}`)
+  assert.doesNotThrow(() => JSON.parse(reply.text), `success body is not JSON for ${what}`)
+}
+
+test(`fuzzed HTTP requests (${HTTP_CASES} cases) get a JSON reply or a problem document, and nothing is lost`, { timeout: Math.max(20_000, HTTP_CASES * 20) }, async (t) => {
+  const server = await startServer(t, { maxBufferedBytes: ROOMY_QUEUE })
+  for (const topic of ['side:watch', 'fuzz-a', 'constructor']) await createTopic(server.url, topic)
+  const side = await watchAllTopics(t, server, ['side:watch'])
+  const publisher = await connect(t, server.wsUrl)
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 })
+  t.after(() => agent.destroy())
+  const base = new URL(server.url)
+  const prototypes = snapshotPrototypes()
+  const acked: Acked[] = []
+  let cases = 0
+
+  await fc.assert(
+    fc.asyncProperty(httpInput, async (input) => {
+      cases++
+      // A publish on the side topic rides along with every request, so the watcher is checked throughout.
+      publisher.send({ type: 'publish', topic: 'side:watch', message: { payload: { case: cases } } })
+      checkHttpReply(input, await send(agent, base, input))
+      const ack = await publisher.next()
+      assert.equal(ack.type, 'ack', `side publish failed: ${JSON.stringify(ack)}`)
+      acked.push({ topic: 'side:watch', seq: ack.seq ?? 0, id: ack.message_id ?? '' })
+      assertNoPollution(prototypes)
+    }),
+    { numRuns: HTTP_CASES, endOnFailure: true, includeErrorInReport: true },
+  )
+  await confirmDelivered(side, acked, 'side-http')
+  const health = await send(agent, base, { method: 'GET', path: '/health', headers: {}, body: undefined })
+  assert.equal(health.status, 200)
+  t.diagnostic(`http cases: ${cases} requests; side subscriber checked ${side.ledger.checked} events, 0 lost`)
+  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+})
