@@ -38,6 +38,10 @@ export class DeliveryChecker {
   publishesAcked = 0
   eventsChecked = 0
   segmentsChecked = 0
+  /** Required events that never arrived. */
+  lost = 0
+  /** Events that arrived twice or out of order. */
+  misordered = 0
 
   now(): number {
     return ++this.tick
@@ -76,6 +80,8 @@ export class DeliveryChecker {
       if (seq <= segment.floor) this.fail(`${where}: first event seq ${seq} is older than the subscription (floor ${segment.floor})`)
       segment.first = seq
     } else if (seq !== segment.last + 1) {
+      if (seq > segment.last) this.lost += seq - segment.last - 1
+      else this.misordered++
       this.fail(`${where}: seq ${seq} after ${segment.last} (gap, duplicate or reorder)`)
     }
     segment.last = seq
@@ -114,7 +120,11 @@ export class DeliveryChecker {
     this.segmentsChecked++
     if (segment.maxRequired === 0) return
     const { first, last } = segment
-    if (first === undefined || last === undefined || first > segment.minRequired || last < segment.maxRequired) {
+    if (first === undefined || last === undefined) {
+      this.lost += segment.maxRequired - segment.minRequired + 1
+      this.fail(`${segment.owner} on '${segment.topic}': received nothing, must include ${segment.minRequired}..${segment.maxRequired}`)
+    } else if (first > segment.minRequired || last < segment.maxRequired) {
+      this.lost += Math.max(0, first - segment.minRequired) + Math.max(0, segment.maxRequired - last)
       this.fail(`${segment.owner} on '${segment.topic}': received seqs ${first}..${last}, must include ${segment.minRequired}..${segment.maxRequired}`)
     }
   }

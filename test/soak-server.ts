@@ -9,7 +9,7 @@ import { startServer } from '../src/server.js'
  */
 
 export type SoakRequest = { type: 'measure' } | { type: 'stop' }
-export type Memory = { rss: number; heapUsed: number; external: number }
+export type Memory = { rss: number; heapUsed: number; heapTotal: number; external: number }
 export type SoakReply = { type: 'memory'; memory: Memory } | { type: 'stopped' }
 
 const parsed = optionsFromEnv(process.env)
@@ -26,6 +26,6 @@ process.on('message', (request: SoakRequest) => {
   // Two passes: the first can leave garbage that only a second one frees (weak references, finalizers).
   collect()
   collect()
-  const { rss, heapUsed, external } = process.memoryUsage()
-  reply({ type: 'memory', memory: { rss, heapUsed, external } })
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
+  reply({ type: 'memory', memory: { rss, heapUsed, heapTotal, external } })
 })

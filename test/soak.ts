@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { WebSocket } from 'ws'
 import { CheckedSubscriber, open, Publisher, type Tally } from './soak-clients.js'
 import { DeliveryChecker } from './soak-checker.js'
 import type { Memory, SoakReply, SoakRequest } from './soak-server.js'
@@ -29,9 +28,10 @@ const LOAD = {
   /** Big events for the slow consumers to fall behind on. */
   firehosePayloadBytes: 32_768,
   firehosePerSecond: 60,
-  /** Slow consumers and clients that never answer pings: one of each this often, up to the maximum. */
-  misbehaverEveryMs: 4_000,
-  maxMisbehavers: 6,
+  /** A slow consumer and a client that never answers pings start this often, all through the run. */
+  misbehaverEveryMs: 2_000,
+  /** How long a slow consumer stops reading; it is dropped well before. */
+  slowConsumerPauseMs: 4_000,
 }
 
 const SERVER_ENV = {
@@ -96,11 +96,23 @@ async function measure(ask: (request: SoakRequest) => Promise<SoakReply>): Promi
   return reply.memory
 }
 
+/** True when `promise` settles within `ms`; the timer never outlives the wait. */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 const mib = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MiB`
 
 async function main(): Promise<void> {
   const seconds = parseSeconds(process.argv)
-  const warmupMs = Math.max(5_000, seconds * 200)
+  // Warm-up covers several lifetimes of every kind of client, so the load has its full shape when memory is first read.
+  const warmupMs = Math.max(10_000, seconds * 250)
   const server = await startChild()
   const wsUrl = server.url.replace('http', 'ws') + '/ws'
   const checker = new DeliveryChecker()
@@ -121,11 +133,12 @@ async function main(): Promise<void> {
 
   const churnTopics: string[] = []
   let churnTopicCount = 0
-  const churn = new Set<Promise<void>>()
+  /** Every client lifecycle still running; the wind-down waits for all of them. */
+  const running = new Set<Promise<void>>()
+  let churnAlive = 0
+  let loadEndedAt: number | undefined
   let churnSubscriberCount = 0
-  const misbehavers = { slow: 0, mute: 0, muteClosed: 0 }
-  /** Paused sockets see no close until they read again; each resolves with its close code once resumed. */
-  const slowSockets: { ws: WebSocket; closed: Promise<void> }[] = []
+  const misbehavers = { slow: 0, slowDropped: 0, mute: 0, muteTerminated: 0 }
   let publishedSoFar = 0
   const started = Date.now()
 
@@ -156,10 +169,9 @@ async function main(): Promise<void> {
     subscriber.close()
   }
   const churnSubscriberTick = (): void => {
-    if (churn.size >= LOAD.maxChurnSubscribers) return
-    const run = runChurnSubscriber().catch((error: unknown) => checker.fail(`churn subscriber: ${String(error)}`))
-    churn.add(run)
-    void run.finally(() => churn.delete(run))
+    if (churnAlive >= LOAD.maxChurnSubscribers) return
+    churnAlive++
+    track(runChurnSubscriber().finally(() => churnAlive--), 'churn subscriber')
   }
   const churnTopicTick = async (): Promise<void> => {
     const name = `churn-topic-${++churnTopicCount}`
@@ -171,18 +183,37 @@ async function main(): Promise<void> {
     churnTopics.shift()
     if (deleted.status !== 200) checker.fail(`deleting ${oldest} answered ${deleted.status}`)
   }
-  /** One paused reader on the firehose (a slow consumer) and one client that never answers pings. */
-  const misbehaverTick = async (): Promise<void> => {
-    if (misbehavers.slow >= LOAD.maxMisbehavers) return
+  /** A reader that stops reading on the firehose: the server must drop it, which it sees once it reads again. */
+  const runSlowConsumer = async (): Promise<void> => {
     const slow = await open(wsUrl)
+    const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()))
     slow.send(JSON.stringify({ type: 'subscribe', topic: 'firehose' }))
     slow.pause()
+    const pausedAt = Date.now()
     misbehavers.slow++
-    slowSockets.push({ ws: slow, closed: new Promise((resolve) => slow.once('close', () => resolve())) })
+    await delay(LOAD.slowConsumerPauseMs)
+    slow.resume()
+    const dropped = await settlesWithin(closed, 15_000)
+    if (dropped) misbehavers.slowDropped++
+    // Once the load stops the firehose goes quiet, and a reader paused across that moment may never fall behind.
+    else if (loadEndedAt !== undefined && loadEndedAt - pausedAt < LOAD.slowConsumerPauseMs) misbehavers.slow--
+    else checker.fail('a paused slow consumer was not dropped')
+    slow.terminate()
+  }
+  /** A client that reads but never answers pings: the heartbeat must terminate it within two intervals. */
+  const runMuteClient = async (): Promise<void> => {
     const mute = await open(wsUrl, { autoPong: false })
+    const closed = new Promise<void>((resolve) => mute.once('close', () => resolve()))
     mute.send(JSON.stringify({ type: 'subscribe', topic: pick(stableTopics) }))
     misbehavers.mute++
-    mute.once('close', () => { misbehavers.muteClosed++ })
+    if (await settlesWithin(closed, 3 * Number(SERVER_ENV.HEARTBEAT_INTERVAL_MS))) return void misbehavers.muteTerminated++
+    checker.fail('a client that never answers pings was not terminated')
+    mute.terminate()
+  }
+  const track = (run: Promise<void>, what: string): void => {
+    const tracked = run.catch((error: unknown) => checker.fail(`${what}: ${String(error)}`))
+    running.add(tracked)
+    void tracked.finally(() => running.delete(tracked))
   }
 
   const timers = [
@@ -190,7 +221,7 @@ async function main(): Promise<void> {
     setInterval(firehoseTick, Math.round(1_000 / LOAD.firehosePerSecond)),
     setInterval(churnSubscriberTick, LOAD.churnSubscriberEveryMs),
     setInterval(() => void churnTopicTick().catch((error: unknown) => checker.fail(`topic churn: ${String(error)}`)), LOAD.churnTopicEveryMs),
-    setInterval(() => void misbehaverTick().catch((error: unknown) => checker.fail(`misbehaver: ${String(error)}`)), LOAD.misbehaverEveryMs),
+    setInterval(() => { track(runSlowConsumer(), 'slow consumer'); track(runMuteClient(), 'mute client') }, LOAD.misbehaverEveryMs),
   ]
 
   await delay(warmupMs)
@@ -198,11 +229,12 @@ async function main(): Promise<void> {
   const acksAtWarm = checker.publishesAcked
   await delay(seconds * 1_000 - warmupMs)
   for (const timer of timers) clearInterval(timer)
+  loadEndedAt = Date.now()
   const loadSeconds = (Date.now() - started) / 1_000
 
   // Wind down: every ack in, every subscriber settled, every client gone.
   for (let waited = 0; [...publishers, firehose].some((p) => p.inFlight > 0) && waited < 15_000; waited += 50) await delay(50)
-  await Promise.all([...churn])
+  while (running.size > 0) await Promise.all([...running])
   for (const subscriber of stable) {
     if (subscriber.closedBy !== undefined) checker.fail(`${subscriber.name} was closed by the server: ${subscriber.closedBy}`)
     await subscriber.finish()
@@ -216,8 +248,6 @@ async function main(): Promise<void> {
     if (connections === 0) break
     await delay(100)
   }
-  for (const { ws } of slowSockets) ws.resume()
-  const slowDropped = await Promise.race([Promise.all(slowSockets.map((s) => s.closed)).then((all) => all.length), delay(15_000).then(() => 0)])
   const after = await measure(server.ask)
   await server.ask({ type: 'stop' })
   server.child.disconnect()
@@ -235,19 +265,25 @@ async function main(): Promise<void> {
     topics_created_and_deleted: churnTopicCount,
     publishes_refused_for_deleted_topic: tally.refusedForDeletedTopic,
     slow_consumers_started: misbehavers.slow,
-    slow_consumers_dropped: slowDropped,
+    slow_consumers_dropped: misbehavers.slowDropped,
     slow_consumers_dropped_as_slow: slowLogged,
     mute_clients_started: misbehavers.mute,
-    mute_clients_terminated: misbehavers.muteClosed,
+    mute_clients_terminated: misbehavers.muteTerminated,
     internal_errors: tally.internalErrors,
     server_error_lines: serverErrors.length,
-    messages_lost: checker.failures.length,
+    messages_lost: checker.lost,
+    duplicated_or_reordered: checker.misordered,
+    problems: checker.failures.length,
     connections_left: connections,
     rss_after_warmup: mib(warm.rss),
     rss_after_run: mib(after.rss),
     rss_change_percent: Number((rssGrowth * 100).toFixed(1)),
     heap_used_after_warmup: mib(warm.heapUsed),
     heap_used_after_run: mib(after.heapUsed),
+    heap_total_after_warmup: mib(warm.heapTotal),
+    heap_total_after_run: mib(after.heapTotal),
+    external_after_warmup: mib(warm.external),
+    external_after_run: mib(after.external),
   }
   process.stdout.write(JSON.stringify(report, null, 2) + '\n')
 
@@ -257,8 +293,6 @@ async function main(): Promise<void> {
     ...(tally.internalErrors > 0 ? [`${tally.internalErrors} INTERNAL errors`] : []),
     ...(rssGrowth > RSS_TOLERANCE ? [`resident memory grew ${report.rss_change_percent}% (limit ${RSS_TOLERANCE * 100}%)`] : []),
     ...(connections !== 0 ? [`${connections} connections left after every client closed`] : []),
-    ...(misbehavers.muteClosed < misbehavers.mute ? ['a client that never answers pings was not terminated'] : []),
-    ...(slowDropped < misbehavers.slow ? ['a paused slow consumer was not dropped'] : []),
     ...(checker.publishesAcked === 0 ? ['no publish was acknowledged'] : []),
   ]
   for (const problem of problems) process.stdout.write(`FAIL ${problem}\n`)
