@@ -5,7 +5,7 @@ import type { DeliveryChecker, Segment } from './soak-checker.js'
 /** The soak's clients: subscribers that check what they receive, and publishers that record what was acknowledged. */
 
 /** Counts shared by every client of a run. */
-export type Tally = { internalErrors: number; refusedForDeletedTopic: number; slowConsumerErrors: number }
+export type Tally = { internalErrors: number; refusedForDeletedTopic: number }
 
 const DEADLINE_MS = 15_000
 
@@ -145,7 +145,6 @@ export class CheckedSubscriber {
   private noteError(frame: Frame, what: string): void {
     const code = frame.error?.code
     if (code === 'INTERNAL') this.tally.internalErrors++
-    if (code === 'SLOW_CONSUMER') this.tally.slowConsumerErrors++
     if (code === 'TOPIC_NOT_FOUND') return void this.tally.refusedForDeletedTopic++
     this.checker.fail(`${this.name}: ${what} answered ${JSON.stringify(frame).slice(0, 200)}`)
   }
