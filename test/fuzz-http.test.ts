@@ -4,13 +4,11 @@ import test from 'node:test'
 import fc from 'fast-check'
 import { connect, createTopic, startServer, WAIT_MS } from './helpers.js'
 import { FUZZ_RUNS, httpInput, type HttpInput } from './fuzz-inputs.js'
-import { assertNoPollution, confirmDelivered, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
+import { assertNoPollution, confirmDelivered, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
 import { assertProblemDocument } from './wire-checks.js'
 
 /** The share of the generated cases that fuzz-ws does not take. */
 const HTTP_CASES = FUZZ_RUNS - Math.ceil(FUZZ_RUNS * 0.8)
-/** The side topic's publishes are small, but a roomy queue keeps the slow-consumer rule out of this property. */
-const ROOMY_QUEUE = 256 * 1024 * 1024
 
 /**
  * One request with Node's client, which sends methods and paths verbatim (fetch would normalise them).

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 
 /** Generated cases in `npm test`; `npm run fuzz` raises it through FUZZ_RUNS. */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 10_000)
+if (!Number.isSafeInteger(FUZZ_RUNS) || FUZZ_RUNS < 100) throw new Error(`FUZZ_RUNS must be an integer >= 100, got ${process.env.FUZZ_RUNS}`)
 
 /** Topics that exist on the fuzzed server; the side subscriber follows all of them. */
 export const LIVE_TOPICS = ['fuzz-a', 'fuzz-b', 'constructor'] as const

@@ -3,14 +3,12 @@ import test from 'node:test'
 import fc from 'fast-check'
 import { connect, createTopic, startServer, within, type Frame } from './helpers.js'
 import { FUZZ_RUNS, LIVE_TOPICS, wsInput, type WsInput } from './fuzz-inputs.js'
-import { assertNoPollution, confirmDelivered, framesUntilPong, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
+import { assertNoPollution, confirmDelivered, framesUntilPong, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
 
 /** Frames sent before each ping barrier: enough to batch, few enough to read a failure. */
 const FRAMES_PER_BATCH = 50
 /** Most generated cases are WebSocket frames; fuzz-http takes the rest. */
 const WS_CASES = Math.ceil(FUZZ_RUNS * 0.8)
-/** Long generated strings fan out to every subscriber; a roomy queue keeps the slow-consumer rule out of these properties. */
-const ROOMY_QUEUE = 256 * 1024 * 1024
 
 const parsedText = (input: WsInput): unknown => {
   if (input.kind === 'binary') return undefined

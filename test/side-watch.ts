@@ -6,6 +6,9 @@ import { parseServerFrame } from './wire-checks.js'
 
 /** What the fuzz properties share: the subscriber on the side, the barrier read and the prototype check. */
 
+/** Long generated strings fan out to every subscriber; a roomy queue keeps the slow-consumer rule out of the fuzz properties. */
+export const ROOMY_QUEUE = 256 * 1024 * 1024
+
 const PROTOTYPES = [Object.prototype, Array.prototype, Function.prototype, String.prototype]
 export const snapshotPrototypes = (): string[][] => PROTOTYPES.map((p) => Reflect.ownKeys(p).map(String).sort())
 
