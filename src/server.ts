@@ -71,7 +71,9 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     uptimeSec: () => Math.round(performance.now() - startedAt) / 1000,
   })
   const server = createServer(
-    timeouts,
+    // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
+    // with a problem document instead, like every other error.
+    { ...timeouts, requireHostHeader: false },
     createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
   )
   server.on('upgrade', gateway.handleUpgrade)

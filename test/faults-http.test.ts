@@ -9,9 +9,15 @@ import { assertProblemDocument } from './wire-checks.js'
 /** Short HTTP deadlines so the slow-client tests finish in about a second. */
 const QUICK_TIMEOUTS = { headersTimeoutMs: 500, requestTimeoutMs: 1_000 }
 
-test('a request the HTTP parser rejects gets a problem document and the connection is closed', async (t) => {
+test('a malformed request gets a problem document and the connection is closed', async (t) => {
   const server = await startServer(t)
-  for (const bytes of ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 'GET /\x00 HTTP/1.1\r\n\r\n']) {
+  const malformed = [
+    'FOO / HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n',
+    'GET /\x00 HTTP/1.1\r\n\r\n',
+    'GET /health HTTP/1.1\r\n\r\n', // no Host header
+  ]
+  for (const bytes of malformed) {
     const socket = await openSocket(t, server.address.port)
     socket.write(bytes)
     const reply = parseResponse(await readUntilClosed(socket, `the answer to ${JSON.stringify(bytes)}`))

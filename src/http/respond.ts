@@ -106,6 +106,9 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
 async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply> {
   const method = req.method ?? 'GET'
   const { path, query } = splitUrl(req.url ?? '/')
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    return problem(400, 'BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header', { Connection: 'close' })
+  }
   const isHealth = path === '/health'
   if (options.isShuttingDown() && !isHealth) {
     return problem(503, 'SHUTTING_DOWN', 'the server is shutting down', { Connection: 'close' })
