@@ -2,13 +2,16 @@ import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
 import test from 'node:test'
 import fc from 'fast-check'
-import { connect, createTopic, startServer, WAIT_MS } from './helpers.js'
-import { FUZZ_RUNS, httpInput, type HttpInput } from './fuzz-inputs.js'
+import { connect, createTopic, request, startServer, WAIT_MS } from './helpers.js'
+import { FUZZ_RUNS, httpInput, rawHttpInput, type HttpInput } from './fuzz-inputs.js'
+import { openSocket, parseResponse, readUntilClosed } from './raw-socket.js'
 import { assertNoPollution, confirmDelivered, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
 import { assertProblemDocument } from './wire-checks.js'
 
 /** The share of the generated cases that fuzz-ws does not take. */
 const HTTP_CASES = FUZZ_RUNS - Math.ceil(FUZZ_RUNS * 0.8)
+/** Raw byte streams need a connection each, so they get a tenth of the HTTP share on top. */
+const RAW_CASES = Math.ceil(HTTP_CASES / 10)
 
 /**
  * One request with Node's client, which sends methods and paths verbatim (fetch would normalise them).
@@ -72,5 +75,37 @@ test(`fuzzed HTTP requests (${HTTP_CASES} cases) get a JSON reply or a problem d
   const health = await send(agent, base, { method: 'GET', path: '/health', headers: {}, body: undefined })
   assert.equal(health.status, 200)
   t.diagnostic(`http cases: ${cases} requests; side subscriber checked ${side.ledger.checked} events, 0 lost`)
+  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+})
+
+test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem document or nothing, and never take the server down`, { timeout: Math.max(20_000, RAW_CASES * 100) }, async (t) => {
+  // Short deadlines, so a stream that stops half way through a request is answered quickly.
+  const server = await startServer(t, { headersTimeoutMs: 500, requestTimeoutMs: 1_000 })
+  await createTopic(server.url, 'fuzz-a')
+  const prototypes = snapshotPrototypes()
+  let answered = 0
+
+  await fc.assert(
+    fc.asyncProperty(rawHttpInput, async (bytes) => {
+      const socket = await openSocket(t, server.address.port)
+      const reply = readUntilClosed(socket, 'the server to finish with a raw stream')
+      socket.end(bytes)
+      const text = await reply
+      socket.destroy()
+      if (text === '') return
+      answered++
+      const what = JSON.stringify(bytes.toString('latin1').slice(0, 300))
+      const first = parseResponse(text)
+      assert.ok(first.status >= 200 && first.status < 500, `status ${first.status} for ${what}: ${text.slice(0, 300)}`)
+      const contentType = first.headers.get('content-type')
+      const bodyText = first.body.slice(0, Number(first.headers.get('content-length') ?? first.body.length))
+      if (first.status >= 400) assertProblemDocument(first.status, contentType, bodyText)
+      else if (bodyText !== '') assert.equal(contentType, 'application/json', `success without JSON for ${what}`)
+      assertNoPollution(prototypes)
+    }),
+    { numRuns: RAW_CASES, endOnFailure: true, includeErrorInReport: true },
+  )
+  assert.equal((await request(server.url, 'GET', '/health')).status, 200)
+  t.diagnostic(`raw http cases: ${RAW_CASES} byte streams, ${answered} answered`)
   assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
 })

@@ -151,3 +151,35 @@ const body = fc.oneof(
 
 /** One HTTP request a client might send: odd methods, encoded and traversal paths, junk bodies and headers. */
 export const httpInput: fc.Arbitrary<HttpInput> = fc.record({ method, path, headers, body })
+
+// ---- HTTP below the client library: bytes no well-behaved client would send ----
+
+const lineEnd = fc.constantFrom('\r\n', '\r\n', '\r\n', '\n', '\r', '')
+
+const requestLine = fc.tuple(
+  fc.oneof(method, fc.constantFrom('', 'G ET', 'POST\t', '\x00GET'), fc.string({ maxLength: 8 })),
+  fc.oneof(path, fc.constantFrom('*', 'http://127.0.0.1/topics', '', '/a b', '/%', '//../../etc/passwd', '/\x7f')),
+  fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1x', 'HTTP/', ''),
+).map(([m, p, v]) => `${m} ${p} ${v}`)
+
+const rawHeaderLine = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.stringMatching(/^[A-Za-z-]{1,16}$/), headerValue).map(([name, value]) => `${name}: ${value}`) },
+  { weight: 2, arbitrary: fc.constantFrom('Content-Length: 5', 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Content-Length: 1, 2', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: chunked\r\nContent-Length: 3', 'Upgrade: websocket', 'Connection: Upgrade', 'Expect: 100-continue', 'Host:') },
+  { weight: 1, arbitrary: fc.constantFrom('no colon', ' leading: space', 'Name : space', '\tfolded continuation', 'Bad\x00Name: x', 'X: \x01\x02') },
+  { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 40_000 }).map((n) => `X-Big: ${'b'.repeat(n)}`) },
+)
+
+const rawBody = fc.oneof(
+  fc.constant(''),
+  fc.json({ maxDepth: 2 }),
+  fc.constantFrom('5\r\nhello\r\n0\r\n\r\n', 'zz\r\nhello\r\n', 'ffffffffffffffff\r\n', '0\r\n\r\nGET / HTTP/1.1\r\n\r\n', '3;ext=' + 'e'.repeat(20_000) + '\r\nabc\r\n'),
+  fc.string({ unit: 'binary', maxLength: 100 }),
+)
+
+/** One raw byte stream to write to a fresh TCP connection before half-closing it. */
+export const rawHttpInput: fc.Arbitrary<Buffer> = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(requestLine, fc.array(fc.tuple(rawHeaderLine, lineEnd), { maxLength: 6 }), lineEnd, lineEnd, rawBody).map(
+    ([line, headerLines, end1, end2, bodyText]) => Buffer.from(line + end1 + headerLines.map(([h, e]) => h + e).join('') + end2 + bodyText, 'latin1'),
+  ) },
+  { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.from(bytes)) },
+)
