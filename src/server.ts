@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
 import { createClientErrorListener } from './http/client-error.js'
-import { createRequestListener } from './http/respond.js'
+import { createRequestListener, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
 import { Gateway } from './ws/gateway.js'
@@ -78,6 +78,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   )
   server.on('upgrade', gateway.handleUpgrade)
   server.on('clientError', createClientErrorListener(log))
+  server.on('checkExpectation', rejectExpectation)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

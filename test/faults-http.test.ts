@@ -11,17 +11,18 @@ const QUICK_TIMEOUTS = { headersTimeoutMs: 500, requestTimeoutMs: 1_000 }
 
 test('a malformed request gets a problem document and the connection is closed', async (t) => {
   const server = await startServer(t)
-  const malformed = [
-    'FOO / HTTP/1.1\r\nHost: x\r\n\r\n',
-    'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n',
-    'GET /\x00 HTTP/1.1\r\n\r\n',
-    'GET /health HTTP/1.1\r\n\r\n', // no Host header
+  const malformed: [string, number][] = [
+    ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
+    ['GET /\x00 HTTP/1.1\r\n\r\n', 400],
+    ['GET /health HTTP/1.1\r\n\r\n', 400], // no Host header
+    ['POST /topics HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}', 417],
   ]
-  for (const bytes of malformed) {
+  for (const [bytes, status] of malformed) {
     const socket = await openSocket(t, server.address.port)
     socket.write(bytes)
     const reply = parseResponse(await readUntilClosed(socket, `the answer to ${JSON.stringify(bytes)}`))
-    assert.equal(reply.status, 400, JSON.stringify(bytes))
+    assert.equal(reply.status, status, JSON.stringify(bytes))
     assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
   }
 })

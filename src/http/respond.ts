@@ -131,6 +131,15 @@ async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply>
   return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes) })
 }
 
+/**
+ * Answers a request whose Expect header is not 100-continue. Node would send a
+ * bare 417 itself; this one is a problem document like every other error.
+ */
+export function rejectExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const detail = `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`
+  writeReply(res, problem(417, 'EXPECTATION_FAILED', detail, { Connection: 'close' }))
+}
+
 /** The HTTP edge: the one place a bug in a handler is caught, logged and answered 500. */
 export function createRequestListener(options: EdgeOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
