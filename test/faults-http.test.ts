@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
 import { createTopic, request, startServer } from './helpers.js'
-import { errorLines, health, healthyPair } from './fault-support.js'
+import { errorLines, eventually, health, healthyPair } from './fault-support.js'
 import { openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 
@@ -73,7 +73,28 @@ test('a client sending its body byte by byte gets 408 at the request timeout whi
   assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
   await pair.roundTrip()
   assert.equal(pair.ledger.last('busy'), 6, 'the slow publish must not have been published')
+  assert.deepEqual(errorLines(server.logs), [], 'a client cut off mid-body is not a server error')
 })
+
+for (const [how, vanish] of [
+  ['closes its side', (socket: Socket) => socket.end()],
+  ['resets the TCP connection', (socket: Socket) => socket.resetAndDestroy()],
+] as const) {
+  test(`a client that ${how} half way through a request body is not a server error`, async (t) => {
+    const server = await startServer(t, QUICK_TIMEOUTS)
+    await createTopic(server.url, 'busy')
+    const pair = await healthyPair(t, server.wsUrl, 'busy')
+    const socket = await openSocket(t, server.address.port)
+    socket.write('POST /topics/busy/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"payload":')
+    await pair.roundTrip()
+    vanish(socket)
+    // Either way the HTTP parser reports the cut-off request, which the server logs at debug.
+    await eventually(() => server.logs.some((line) => line.includes('"msg":"client error"')), 'the server to see the client go')
+    await pair.roundTrip()
+    assert.equal(pair.ledger.last('busy'), 2, 'the cut-off publish must not have been published')
+    assert.deepEqual(errorLines(server.logs), [])
+  })
+}
 
 test('an upgrade request that stalls half way is dropped at the header timeout', async (t) => {
   const server = await startServer(t, QUICK_TIMEOUTS)

@@ -72,7 +72,7 @@ const tooLarge = (limit: number): Reply =>
 export function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
   const declared = Number(req.headers['content-length'])
   if (declared > limit) return Promise.resolve({ ok: false, reply: tooLarge(limit) })
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer): void => {
@@ -83,7 +83,9 @@ export function readJson(req: IncomingMessage, limit: number): Promise<{ ok: tru
       resolve({ ok: false, reply: tooLarge(limit) })
     }
     req.on('data', onData)
-    req.once('error', reject)
+    // The client went away (or was cut off at the request timeout) mid-body: its mistake, not a
+    // server fault, and there is nobody left to answer.
+    req.once('error', () => resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'the request body was cut off') }))
     req.once('end', () => {
       const text = Buffer.concat(chunks).toString('utf8')
       if (text.trim() === '') return resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'request body must be a JSON document') })
