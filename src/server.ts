@@ -4,7 +4,8 @@ import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
-import { createRequestListener } from './http/respond.js'
+import { createClientErrorListener } from './http/client-error.js'
+import { createRequestListener, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
 import { Gateway } from './ws/gateway.js'
@@ -18,6 +19,10 @@ export type ServerOptions = Partial<Options> & {
   logger?: Logger
   /** Milliseconds since the epoch for every ts the server stamps; Date.now by default. */
   clock?: () => number
+  /** Library only (no variable): how long a client may take to send its request headers; 10 s by default. */
+  headersTimeoutMs?: number
+  /** Library only (no variable): how long a client may take to send a whole request; 30 s by default. */
+  requestTimeoutMs?: number
 }
 
 export type RunningServer = {
@@ -33,10 +38,29 @@ export type RunningServer = {
 const HEADERS_TIMEOUT_MS = 10_000
 const REQUEST_TIMEOUT_MS = 30_000
 
+/**
+ * Node enforces the two timeouts only when it sweeps its connections, every 30 s
+ * by default, which would let a slow client stay up to 30 s past its deadline;
+ * sweeping at a quarter of the header timeout (at most every second) keeps the
+ * deadlines close.
+ */
+function httpTimeouts(given: ServerOptions): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const headersTimeout = given.headersTimeoutMs ?? HEADERS_TIMEOUT_MS
+  const requestTimeout = given.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+  if (!Number.isSafeInteger(headersTimeout) || headersTimeout < 1) {
+    throw new TypeError(`Expected \`headersTimeoutMs\` to be an integer >= 1, got \`${String(headersTimeout)}\``)
+  }
+  if (!Number.isSafeInteger(requestTimeout) || requestTimeout < headersTimeout) {
+    throw new TypeError(`Expected \`requestTimeoutMs\` to be an integer >= headersTimeoutMs (${headersTimeout}), got \`${String(requestTimeout)}\``)
+  }
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))) }
+}
+
 /** Starts the HTTP + WebSocket server. Bad options throw a TypeError naming the option. */
 export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
   const { logger, clock, ...rest } = given
   const options = resolveOptions(rest)
+  const timeouts = httpTimeouts(given)
   const log = logger ?? createLogger(options.logLevel)
   const startedAt = performance.now()
   let shuttingDown = false
@@ -52,10 +76,14 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     uptimeSec,
   })
   const server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
+    // with a problem document instead, like every other error.
+    { ...timeouts, requireHostHeader: false },
     createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
   )
   server.on('upgrade', gateway.handleUpgrade)
+  server.on('clientError', createClientErrorListener(log))
+  server.on('checkExpectation', rejectExpectation)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

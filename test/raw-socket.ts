@@ -1,51 +1,79 @@
 import { randomBytes } from 'node:crypto'
-import { connect as tcpConnect, type Socket } from 'node:net'
+import { connect as connectTcp, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 import { within } from './helpers.js'
 
-/** A client-to-server text frame, masked as RFC 6455 requires. */
+/** Plain TCP clients for the fault tests: bytes exactly as written, no HTTP or WebSocket library in between. */
+
+/** Opens a TCP connection to 127.0.0.1:port; destroyed after the test. */
+export async function openSocket(t: TestContext, port: number): Promise<Socket> {
+  const socket = connectTcp(port, '127.0.0.1')
+  socket.on('error', () => {}) // resets are what some tests are about; the close event tells the rest
+  t.after(() => socket.destroy())
+  await within(new Promise((resolve) => socket.once('connect', resolve)), `a TCP connection to port ${port}`)
+  return socket
+}
+
+/** Everything the server sends until it closes the connection. */
+export function readUntilClosed(socket: Socket, what: string, ms?: number): Promise<string> {
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  return within(new Promise((resolve) => socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1')))), what, ms)
+}
+
+export type RawResponse = { status: number; headers: Map<string, string>; body: string }
+
+export function parseResponse(text: string): RawResponse {
+  const [head = '', body = ''] = text.split('\r\n\r\n', 2)
+  const [statusLine = '', ...lines] = head.split('\r\n')
+  const headers = new Map(lines.map((line) => {
+    const colon = line.indexOf(':')
+    return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as const
+  }))
+  return { status: Number(statusLine.split(' ')[1]), headers, body }
+}
+
+/** The request line and headers of a WebSocket upgrade to /ws. */
+export const upgradeRequest = (port: number): string =>
+  `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+
+/** Completes a WebSocket handshake by hand and returns the socket, ready for raw frames. */
+export async function openRawWebSocket(t: TestContext, port: number): Promise<Socket> {
+  const socket = await openSocket(t, port)
+  socket.write(upgradeRequest(port))
+  const head = await within(
+    new Promise<string>((resolve) => {
+      let seen = ''
+      const onData = (chunk: Buffer): void => {
+        seen += chunk.toString('latin1')
+        if (!seen.includes('\r\n\r\n')) return
+        socket.off('data', onData)
+        resolve(seen)
+      }
+      socket.on('data', onData)
+    }),
+    'the 101 Switching Protocols response',
+  )
+  if (!head.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${head}`)
+  return socket
+}
+
+/** A masked client text frame (RFC 6455 5.2), as a browser would send it. */
 export function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text)
-  const mask = randomBytes(4)
   const length = payload.length
-  if (length >= 65_536) throw new RangeError('test frames stay under 64 KiB')
-  const header = length < 126
-    ? Buffer.from([0x81, 0x80 | length])
-    : Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff])
+  const header = length < 126 ? Buffer.from([0x81, 0x80 | length]) : length < 65_536 ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]) : undefined
+  if (!header) throw new Error('frames over 64 KiB are not needed by these tests')
+  const mask = randomBytes(4)
   const masked = Buffer.alloc(length)
   for (let i = 0; i < length; i++) masked[i] = (payload[i] as number) ^ (mask[i % 4] as number)
   return Buffer.concat([header, mask, masked])
 }
 
-/**
- * A WebSocket client at the TCP level, for clients no library would be: ones
- * that stop reading or ignore a close frame. Resolves once the 101 arrived.
- */
-export async function rawWebSocket(t: TestContext, port: number, path = '/ws'): Promise<Socket> {
-  const socket = tcpConnect(port, '127.0.0.1')
-  t.after(() => socket.destroy())
-  socket.on('error', () => undefined)
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  )
-  await within(new Promise<void>((resolve, reject) => {
-    let head = ''
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1')
-      if (!head.includes('\r\n\r\n')) return
-      socket.off('data', onData)
-      if (head.startsWith('HTTP/1.1 101')) resolve()
-      else reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`))
-    }
-    socket.on('data', onData)
-  }), 'the 101 Switching Protocols answer')
-  return socket
-}
-
 export type RawFrame = { opcode: number; payload: Buffer }
 
-/** Splits unmasked server frames (payloads under 64 KiB or 64-bit lengths) out of everything `socket` delivers. */
+/** Splits the unmasked frames the server sends out of everything `socket` delivers from now on. */
 export function collectFrames(socket: Socket): { frames: RawFrame[]; ended: Promise<void> } {
   const frames: RawFrame[] = []
   let pending = Buffer.alloc(0)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { connect, createTopic, request, startServer, within, type Client } from './helpers.js'
 import { buildProject, spawnServer } from './child.js'
-import { maskedTextFrame, rawWebSocket } from './raw-socket.js'
+import { maskedTextFrame, openRawWebSocket } from './raw-socket.js'
 
 const REASON = 'Server is shutting down'
 /** Slack for process exit on a busy machine, on top of the configured timeout. */
@@ -50,7 +50,7 @@ test('SIGTERM closes every client with 1001 and exits 0 well within the timeout'
 
 test('a client that ignores the close frame does not hold the exit past SHUTDOWN_TIMEOUT_MS', async (t) => {
   const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '1000' })
-  const stubborn = await rawWebSocket(t, server.port)
+  const stubborn = await openRawWebSocket(t, server.port)
   stubborn.pause()
   const signalledAt = performance.now()
   server.child.kill('SIGTERM')
@@ -70,7 +70,7 @@ test('a client that ignores the close frame does not hold the exit past SHUTDOWN
 
 test('a second signal exits at once', async (t) => {
   const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '60000' })
-  const stubborn = await rawWebSocket(t, server.port)
+  const stubborn = await openRawWebSocket(t, server.port)
   stubborn.write(maskedTextFrame('{"type":"ping"}'))
   stubborn.pause()
   server.child.kill('SIGINT')

@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { connect, createTopic, request, startServer, within, type Client, type TestServer } from './helpers.js'
-import { collectFrames, maskedTextFrame, rawWebSocket } from './raw-socket.js'
+import { collectFrames, maskedTextFrame, openRawWebSocket } from './raw-socket.js'
 
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
@@ -36,7 +36,7 @@ async function firehose(t: TestContext): Promise<Firehose> {
   const healthy = await connect(t, server.wsUrl)
   healthy.send({ type: 'subscribe', topic: 'firehose' })
   await healthy.next()
-  const stalled = await rawWebSocket(t, server.address.port)
+  const stalled = await openRawWebSocket(t, server.address.port)
   stalled.write(maskedTextFrame('{"type":"subscribe","topic":"firehose"}'))
   await within(new Promise<void>((resolve) => stalled.once('data', () => resolve())), 'the subscribe ack')
   stalled.pause()

@@ -107,6 +107,9 @@ function splitUrl(url: string): { path: string; query: URLSearchParams } {
 async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply> {
   const method = req.method ?? 'GET'
   const { path, query } = splitUrl(req.url ?? '/')
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    return problem(400, 'BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header', { Connection: 'close' })
+  }
   const isHealth = path === '/health'
   if (options.isShuttingDown() && !isHealth) {
     return problem(503, 'SHUTTING_DOWN', 'the server is shutting down', { Connection: 'close' })
@@ -127,6 +130,15 @@ async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply>
     })
   }
   return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes) })
+}
+
+/**
+ * Answers a request whose Expect header is not 100-continue. Node would send a
+ * bare 417 itself; this one is a problem document like every other error.
+ */
+export function rejectExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const detail = `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`
+  writeReply(res, problem(417, 'EXPECTATION_FAILED', detail, { Connection: 'close' }))
 }
 
 /** The HTTP edge: the one place a bug in a handler is caught, logged and answered 500. */

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import type { TestContext } from 'node:test'
+import { connect, request, WAIT_MS, within } from './helpers.js'
+import { SeqLedger } from './seq-ledger.js'
+
+/** What the fault tests share: a pair of well-behaved clients to prove service goes on, and waits on server state. */
+
+/**
+ * Polls `check` until it holds: for server-side state (a connection the server
+ * has dropped) that no client event reports. Bounded by WAIT_MS.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+export const health = async (base: string): Promise<{ connections: number; subscribers: number }> =>
+  (await request(base, 'GET', '/health')).body as { connections: number; subscribers: number }
+
+/** A subscriber and a publisher on `topic`; `roundTrip()` proves both are still served, with nothing lost. */
+export async function healthyPair(t: TestContext, wsUrl: string, topic: string): Promise<{ roundTrip(): Promise<void>; ledger: SeqLedger }> {
+  const subscriber = await connect(t, wsUrl)
+  const publisher = await connect(t, wsUrl)
+  subscriber.send({ type: 'subscribe', topic })
+  assert.equal((await subscriber.next()).type, 'ack')
+  const ledger = new SeqLedger()
+  ledger.expect(topic, 0)
+  const roundTrip = async (): Promise<void> => {
+    publisher.send({ type: 'publish', topic, message: { payload: 'still served' } })
+    const ack = await publisher.next()
+    assert.equal(ack.type, 'ack', `publish failed: ${JSON.stringify(ack)}`)
+    const event = await subscriber.next()
+    ledger.record(event)
+    ledger.assertReceived(topic, ack.seq ?? 0, ack.message_id ?? '')
+  }
+  return { roundTrip, ledger }
+}
+
+export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
+
+/** Waits until the server has sent `text` on a raw socket. */
+export function readUntil(socket: Socket, text: string): Promise<void> {
+  let seen = ''
+  return within(new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('latin1')
+      if (!seen.includes(text)) return
+      socket.off('data', onData)
+      resolve()
+    }
+    socket.on('data', onData)
+  }), `${text} on a raw socket`)
+}

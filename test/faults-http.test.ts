@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import test from 'node:test'
+import { createTopic, request, startServer } from './helpers.js'
+import { errorLines, eventually, health, healthyPair } from './fault-support.js'
+import { openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
+import { assertProblemDocument } from './wire-checks.js'
+
+/** Short HTTP deadlines so the slow-client tests finish in about a second. */
+const QUICK_TIMEOUTS = { headersTimeoutMs: 500, requestTimeoutMs: 1_000 }
+
+test('a malformed request gets a problem document and the connection is closed', async (t) => {
+  const server = await startServer(t)
+  const malformed: [string, number][] = [
+    ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400],
+    ['GET /\x00 HTTP/1.1\r\n\r\n', 400],
+    ['GET /health HTTP/1.1\r\n\r\n', 400], // no Host header
+    ['POST /topics HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}', 417],
+  ]
+  for (const [bytes, status] of malformed) {
+    const socket = await openSocket(t, server.address.port)
+    socket.write(bytes)
+    const reply = parseResponse(await readUntilClosed(socket, `the answer to ${JSON.stringify(bytes)}`))
+    assert.equal(reply.status, status, JSON.stringify(bytes))
+    assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+  }
+})
+
+test('HTTP timeouts that are not integers, or a request timeout below the header timeout, are refused', async () => {
+  const { startServer: start } = await import('../src/server.js')
+  await assert.rejects(start({ port: 0, headersTimeoutMs: 0 }), /Expected `headersTimeoutMs` to be an integer >= 1, got `0`/)
+  await assert.rejects(start({ port: 0, headersTimeoutMs: 500, requestTimeoutMs: 100 }), /Expected `requestTimeoutMs` to be an integer >= headersTimeoutMs \(500\), got `100`/)
+})
+
+/** Writes `text` one byte at a time until the server closes the socket; bounded by the text's length. */
+function dribble(socket: Socket, text: string, everyMs: number): void {
+  let sent = 0
+  const timer = setInterval(() => {
+    if (sent >= text.length || socket.destroyed) return clearInterval(timer)
+    socket.write(text[sent++] ?? '')
+  }, everyMs)
+  socket.once('close', () => clearInterval(timer))
+}
+
+test('a client sending its headers byte by byte gets 408 at the header timeout while others are served', async (t) => {
+  const server = await startServer(t, QUICK_TIMEOUTS)
+  await createTopic(server.url, 'busy')
+  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const slow = await openSocket(t, server.address.port)
+  const answer = readUntilClosed(slow, 'the server to drop the slow client')
+  dribble(slow, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ' + 'x'.repeat(500) + '\r\n\r\n', 20)
+  for (let i = 0; i < 5; i++) await pair.roundTrip()
+  assert.equal((await health(server.url)).connections, 2)
+  const reply = parseResponse(await answer)
+  assert.equal(reply.status, 408)
+  assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+  await pair.roundTrip()
+})
+
+test('a client sending its body byte by byte gets 408 at the request timeout while others are served', async (t) => {
+  const server = await startServer(t, QUICK_TIMEOUTS)
+  await createTopic(server.url, 'busy')
+  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const slow = await openSocket(t, server.address.port)
+  const answer = readUntilClosed(slow, 'the server to drop the slow client')
+  const body = JSON.stringify({ payload: 'p'.repeat(400) })
+  slow.write(`POST /topics/busy/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`)
+  dribble(slow, body, 20)
+  for (let i = 0; i < 5; i++) await pair.roundTrip()
+  const reply = parseResponse(await answer)
+  assert.equal(reply.status, 408)
+  assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+  await pair.roundTrip()
+  assert.equal(pair.ledger.last('busy'), 6, 'the slow publish must not have been published')
+  assert.deepEqual(errorLines(server.logs), [], 'a client cut off mid-body is not a server error')
+})
+
+for (const [how, vanish] of [
+  ['closes its side', (socket: Socket) => socket.end()],
+  ['resets the TCP connection', (socket: Socket) => socket.resetAndDestroy()],
+] as const) {
+  test(`a client that ${how} half way through a request body is not a server error`, async (t) => {
+    const server = await startServer(t, QUICK_TIMEOUTS)
+    await createTopic(server.url, 'busy')
+    const pair = await healthyPair(t, server.wsUrl, 'busy')
+    const socket = await openSocket(t, server.address.port)
+    socket.write('POST /topics/busy/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"payload":')
+    await pair.roundTrip()
+    vanish(socket)
+    // Either way the HTTP parser reports the cut-off request, which the server logs at debug.
+    await eventually(() => server.logs.some((line) => line.includes('"msg":"client error"')), 'the server to see the client go')
+    await pair.roundTrip()
+    assert.equal(pair.ledger.last('busy'), 2, 'the cut-off publish must not have been published')
+    assert.deepEqual(errorLines(server.logs), [])
+  })
+}
+
+test('an upgrade request that stalls half way is dropped at the header timeout', async (t) => {
+  const server = await startServer(t, QUICK_TIMEOUTS)
+  await createTopic(server.url, 'busy')
+  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const stalled = await openSocket(t, server.address.port)
+  const answer = readUntilClosed(stalled, 'the server to drop the stalled upgrade')
+  stalled.write(upgradeRequest(server.address.port).slice(0, 60))
+  await pair.roundTrip()
+  const reply = parseResponse(await answer)
+  assert.equal(reply.status, 408)
+  assert.equal((await health(server.url)).connections, 2, 'the stalled upgrade must never count as a connection')
+  await pair.roundTrip()
+})
+
+test('three hundred sockets that connect and never send a byte do not stop service, and are dropped', async (t) => {
+  const server = await startServer(t, QUICK_TIMEOUTS)
+  await createTopic(server.url, 'busy')
+  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const idle = await Promise.all(Array.from({ length: 300 }, () => openSocket(t, server.address.port)))
+  const allClosed = Promise.all(idle.map((socket) => readUntilClosed(socket, 'an idle socket to be dropped')))
+  for (let i = 0; i < 5; i++) await pair.roundTrip()
+  assert.equal((await request(server.url, 'GET', '/topics')).status, 200)
+  const replies = (await allClosed).map(parseResponse)
+  assert.ok(replies.every((r) => r.status === 408 || Number.isNaN(r.status)), 'an idle socket got something other than 408')
+  await pair.roundTrip()
+  assert.deepEqual(errorLines(server.logs), [])
+})

@@ -1,0 +1,166 @@
+import { CheckedSubscriber, open, Publisher, type Tally } from './soak-clients.js'
+import type { DeliveryChecker } from './soak-checker.js'
+import { between, delay, pick, rest, settlesWithin } from './soak-util.js'
+
+/** The soak's traffic: who connects, subscribes, publishes and misbehaves, and how often. */
+
+export const LOAD = {
+  stableTopics: 16,
+  stableSubscribers: 12,
+  topicsPerStableSubscriber: 4,
+  publishers: 4,
+  publishesPerSecond: 2_000,
+  publishWindow: 64,
+  /** A new short-lived subscriber this often, while fewer than maxChurnSubscribers are alive. */
+  churnSubscriberEveryMs: 100,
+  maxChurnSubscribers: 40,
+  /** A topic is created this often; the oldest is deleted once more than liveChurnTopics exist. */
+  churnTopicEveryMs: 500,
+  liveChurnTopics: 4,
+  /** Big events for the slow consumers to fall behind on. */
+  firehosePayloadBytes: 32_768,
+  firehosePerSecond: 60,
+  /** A slow consumer and a client that never answers pings start this often, all through the run. */
+  misbehaverEveryMs: 2_000,
+  /** How long a slow consumer stops reading; it is dropped well before. */
+  slowConsumerPauseMs: 4_000,
+}
+
+export type LoadTarget = { url: string; wsUrl: string; heartbeatIntervalMs: number; historySize: number }
+
+export class SoakLoad {
+  readonly tally: Tally = { internalErrors: 0, refusedForDeletedTopic: 0 }
+  readonly counts = { churnSubscribers: 0, topicsCreated: 0, slowConsumers: 0, slowDropped: 0, muteClients: 0, muteTerminated: 0 }
+  private readonly stableTopics = Array.from({ length: LOAD.stableTopics }, (_, i) => `soak-${i}`)
+  private readonly churnTopics: string[] = []
+  private stable: CheckedSubscriber[] = []
+  private publishers: Publisher[] = []
+  private firehose: Publisher | undefined
+  /** Every client lifecycle still running; the wind-down waits for all of them. */
+  private readonly running = new Set<Promise<void>>()
+  private churnAlive = 0
+  private published = 0
+  private startedAt = 0
+  private endedAt: number | undefined
+  private timers: NodeJS.Timeout[] = []
+
+  constructor(private readonly target: LoadTarget, private readonly checker: DeliveryChecker) {}
+
+  async start(): Promise<void> {
+    const { url, wsUrl, historySize } = this.target
+    for (const topic of [...this.stableTopics, 'firehose']) await rest(url, 'POST', '/topics', { name: topic })
+    for (let i = 0; i < LOAD.stableSubscribers; i++) {
+      const subscriber = new CheckedSubscriber(`stable-${i}`, await open(wsUrl), this.checker, this.tally, historySize)
+      for (let k = 0; k < LOAD.topicsPerStableSubscriber; k++) subscriber.subscribe(pick(this.stableTopics), 0)
+      if (i < 2) subscriber.subscribe('firehose', 0)
+      this.stable.push(subscriber)
+    }
+    for (let i = 0; i < LOAD.publishers; i++) this.publishers.push(new Publisher(`pub-${i}`, await open(wsUrl), this.checker, this.tally, LOAD.publishWindow))
+    this.firehose = new Publisher('firehose', await open(wsUrl), this.checker, this.tally, LOAD.publishWindow)
+    this.startedAt = Date.now()
+    this.timers = [
+      setInterval(() => this.publishDue(), 10),
+      setInterval(() => this.firehose?.publish('firehose', { blob: 'f'.repeat(LOAD.firehosePayloadBytes) }), Math.round(1_000 / LOAD.firehosePerSecond)),
+      setInterval(() => this.startChurnSubscriber(), LOAD.churnSubscriberEveryMs),
+      setInterval(() => this.track(this.churnTopic(), 'topic churn'), LOAD.churnTopicEveryMs),
+      setInterval(() => { this.track(this.slowConsumer(), 'slow consumer'); this.track(this.muteClient(), 'mute client') }, LOAD.misbehaverEveryMs),
+    ]
+  }
+
+  /** Stops starting anything new; returns how long the load ran, in seconds. */
+  stop(): number {
+    for (const timer of this.timers) clearInterval(timer)
+    this.endedAt = Date.now()
+    return (this.endedAt - this.startedAt) / 1_000
+  }
+
+  /** Every ack in, every lifecycle finished, every healthy subscription settled, every client closed, churn topics gone. */
+  async windDown(): Promise<void> {
+    const publishers = this.firehose ? [...this.publishers, this.firehose] : this.publishers
+    for (let waited = 0; publishers.some((p) => p.inFlight > 0) && waited < 15_000; waited += 50) await delay(50)
+    while (this.running.size > 0) await Promise.all([...this.running])
+    for (const subscriber of this.stable) {
+      if (subscriber.closedBy !== undefined) this.checker.fail(`${subscriber.name} was closed by the server: ${subscriber.closedBy}`)
+      await subscriber.finish()
+    }
+    for (const segment of this.checker.openSegments()) this.checker.settle(segment)
+    for (const client of [...this.stable, ...publishers]) client.close()
+    for (const topic of this.churnTopics) await rest(this.target.url, 'DELETE', `/topics/${topic}`)
+  }
+
+  private track(run: Promise<void>, what: string): void {
+    const tracked = run.catch((error: unknown) => this.checker.fail(`${what}: ${String(error)}`))
+    this.running.add(tracked)
+    void tracked.finally(() => this.running.delete(tracked))
+  }
+
+  private publishDue(): void {
+    // Capped, so a stall (a full window) is not followed by an unbounded catch-up burst.
+    const due = Math.min(500, Math.floor(((Date.now() - this.startedAt) / 1_000) * LOAD.publishesPerSecond) - this.published)
+    for (let i = 0; i < due; i++) {
+      const topic = this.churnTopics.length > 0 && Math.random() < 0.25 ? pick(this.churnTopics) : pick(this.stableTopics)
+      if (!pick(this.publishers).publish(topic, { n: this.published, pad: 'x'.repeat(between(0, 200)) })) break
+      this.published++
+    }
+  }
+
+  private startChurnSubscriber(): void {
+    if (this.churnAlive >= LOAD.maxChurnSubscribers) return
+    this.churnAlive++
+    this.track(this.churnSubscriber().finally(() => this.churnAlive--), 'churn subscriber')
+  }
+
+  /** A subscriber that joins, maybe with last_n, maybe leaves one topic, then settles and disconnects. */
+  private async churnSubscriber(): Promise<void> {
+    const name = `churn-${++this.counts.churnSubscribers}`
+    const subscriber = new CheckedSubscriber(name, await open(this.target.wsUrl), this.checker, this.tally, this.target.historySize)
+    const choices = [...this.stableTopics, ...this.churnTopics]
+    for (let i = between(1, 3); i > 0; i--) subscriber.subscribe(pick(choices), Math.random() < 0.5 ? 0 : between(1, 60))
+    const lifetime = between(300, 3_000)
+    await delay(lifetime / 2)
+    if (Math.random() < 0.5 && subscriber.topics.length > 0) subscriber.unsubscribe(pick(subscriber.topics))
+    await delay(lifetime / 2)
+    await subscriber.finish()
+    if (subscriber.closedBy !== undefined) this.checker.fail(`${name} was closed by the server: ${subscriber.closedBy}`)
+    subscriber.close()
+  }
+
+  private async churnTopic(): Promise<void> {
+    const name = `churn-topic-${++this.counts.topicsCreated}`
+    if ((await rest(this.target.url, 'POST', '/topics', { name })).status === 201) this.churnTopics.push(name)
+    if (this.churnTopics.length <= LOAD.liveChurnTopics) return
+    // Publishers and new subscribers may still pick the topic while the delete is on its way: those get TOPIC_NOT_FOUND.
+    const oldest = this.churnTopics[0] as string
+    const deleted = await rest(this.target.url, 'DELETE', `/topics/${oldest}`)
+    this.churnTopics.shift()
+    if (deleted.status !== 200) this.checker.fail(`deleting ${oldest} answered ${deleted.status}`)
+  }
+
+  /** A reader that stops reading on the firehose: the server must drop it, which it sees once it reads again. */
+  private async slowConsumer(): Promise<void> {
+    const slow = await open(this.target.wsUrl)
+    const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()))
+    slow.send(JSON.stringify({ type: 'subscribe', topic: 'firehose' }))
+    slow.pause()
+    const pausedAt = Date.now()
+    this.counts.slowConsumers++
+    await delay(LOAD.slowConsumerPauseMs)
+    slow.resume()
+    if (await settlesWithin(closed, 15_000)) this.counts.slowDropped++
+    // Once the load stops the firehose goes quiet, and a reader paused across that moment may never fall behind.
+    else if (this.endedAt !== undefined && this.endedAt - pausedAt < LOAD.slowConsumerPauseMs) this.counts.slowConsumers--
+    else this.checker.fail('a paused slow consumer was not dropped')
+    slow.terminate()
+  }
+
+  /** A client that reads but never answers pings: the heartbeat must terminate it within two intervals. */
+  private async muteClient(): Promise<void> {
+    const mute = await open(this.target.wsUrl, { autoPong: false })
+    const closed = new Promise<void>((resolve) => mute.once('close', () => resolve()))
+    mute.send(JSON.stringify({ type: 'subscribe', topic: pick(this.stableTopics) }))
+    this.counts.muteClients++
+    if (await settlesWithin(closed, 3 * this.target.heartbeatIntervalMs)) return void this.counts.muteTerminated++
+    this.checker.fail('a client that never answers pings was not terminated')
+    mute.terminate()
+  }
+}
