@@ -167,6 +167,9 @@ export class Publisher {
     })
   }
 
+  /** Publishes acknowledged so far. */
+  acked = 0
+
   get inFlight(): number {
     return this.pending.size
   }
@@ -177,7 +180,10 @@ export class Publisher {
     const requestId = nextRequestId(this.name)
     const sentAt = this.checker.now()
     this.pending.expect(requestId, (reply) => {
-      if (reply.type === 'ack') return this.checker.acked(topic, reply.seq ?? 0, reply.message_id ?? '', sentAt)
+      if (reply.type === 'ack') {
+        this.acked++
+        return this.checker.acked(topic, reply.seq ?? 0, reply.message_id ?? '', sentAt)
+      }
       if (reply.error?.code === 'INTERNAL') this.tally.internalErrors++
       if (reply.error?.code === 'TOPIC_NOT_FOUND') return void this.tally.refusedForDeletedTopic++
       this.checker.fail(`${this.name}: publish to '${topic}' answered ${JSON.stringify(reply).slice(0, 200)}`)

@@ -56,6 +56,7 @@ function report(run: Run): Record<string, number | string> {
     publishes_refused_for_deleted_topic: load.tally.refusedForDeletedTopic,
     slow_consumers_started: load.counts.slowConsumers,
     slow_consumers_dropped: load.counts.slowDropped,
+    slow_consumers_not_judged: load.counts.slowNotJudged,
     slow_consumers_dropped_as_slow: run.logs.filter((line) => line.msg === 'slow consumer disconnected').length,
     mute_clients_started: load.counts.muteClients,
     mute_clients_terminated: load.counts.muteTerminated,
