@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
+import { capConnections } from './connection-cap.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
@@ -82,6 +83,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
   )
   server.on('upgrade', gateway.handleUpgrade)
+  capConnections(server, log)
   server.on('clientError', createClientErrorListener(log))
   server.on('checkExpectation', rejectExpectation)
 

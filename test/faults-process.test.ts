@@ -6,7 +6,7 @@ import { healthyPair } from './fault-support.js'
 import { openSocket } from './raw-socket.js'
 import { SeqLedger } from './seq-ledger.js'
 
-test('a burst of connections past the open-file limit is shed and existing clients keep being served', { timeout: 60_000 }, async (t) => {
+test('a burst of connections past the open-file limit is refused, logged, and existing clients keep being served', { timeout: 60_000 }, async (t) => {
   const server = await spawnServer(t, { openFiles: 256 })
   await createTopic(server.url, 'busy')
   const pair = await healthyPair(t, server.wsUrl, 'busy')
@@ -15,8 +15,11 @@ test('a burst of connections past the open-file limit is shed and existing clien
   const firstShed = new Promise((resolve) => {
     for (const socket of sockets) socket.once('close', () => resolve(++shed))
   })
-  // The kernel completes every handshake; once the file table is full, libuv closes what it cannot accept.
-  await within(firstShed, 'the server to shed a connection it has no file descriptor for', 15_000)
+  // The kernel completes every handshake; the server refuses what would pass its file limit.
+  await within(firstShed, 'the server to refuse a connection past its file limit', 15_000)
+  const refusal = await server.logLine((line) => line.msg === 'connection refused: open-file limit reached', 'the refusal log line')
+  assert.equal(refusal.level, 'warn')
+  assert.equal(refusal.max_connections, 256 - 32)
   for (let i = 0; i < 5; i++) await pair.roundTrip()
   const shedWhileFull = shed
   for (const socket of sockets) socket.destroy()
