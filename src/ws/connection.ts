@@ -8,6 +8,7 @@ import {
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { CorkBatch, Corked } from './cork-batch.js'
+import type { FrameCache } from './frame.js'
 
 export type GatewayCounters = {
   connectionsAccepted: number
@@ -22,6 +23,7 @@ export type ConnectionDeps = {
   log: Logger
   maxBufferedBytes: number
   batch: CorkBatch
+  frames: FrameCache
   counters: GatewayCounters
   onClose(connection: Connection): void
 }
@@ -91,7 +93,9 @@ export class Connection implements Subscriber, Corked {
       this.socket.cork()
       this.deps.batch.add(this)
     }
-    this.ws.send(bytes, { binary: false })
+    // The frame goes straight to the socket, behind anything ws wrote before it
+    // (ws writes synchronously without compression), so bufferedAmount sees it.
+    this.socket.write(this.deps.frames.frameOf(bytes))
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

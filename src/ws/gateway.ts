@@ -6,6 +6,7 @@ import { isAuthorized, presentedKey } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import { CorkBatch } from './cork-batch.js'
 import { Connection, type GatewayCounters } from './connection.js'
+import { FrameCache } from './frame.js'
 
 export type { GatewayCounters } from './connection.js'
 
@@ -39,6 +40,7 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
   private readonly batch = new CorkBatch()
+  private readonly frames = new FrameCache()
   private readonly heartbeatTimer: NodeJS.Timeout
   private emptied: (() => void)[] = []
 
@@ -70,6 +72,7 @@ export class Gateway {
         log: this.options.log,
         maxBufferedBytes: this.options.maxBufferedBytes,
         batch: this.batch,
+        frames: this.frames,
         counters: this.counters,
         onClose: (closed) => this.forget(closed),
       })
