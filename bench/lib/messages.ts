@@ -32,9 +32,9 @@ export type PublisherReport =
   | { type: 'stopped'; sent: Record<string, number>; behind: boolean }
   | { type: 'failed'; reason: string }
 
-/** Sends a message to the parent while it still listens (a timer may fire after it hung up). */
+/** Sends a message to the parent; one sent as the parent hangs up is dropped, not thrown. */
 export function toParent(message: SubscriberReport | PublisherReport): void {
-  if (process.connected) process.send?.(message)
+  if (process.connected) process.send?.(message, undefined, undefined, () => {})
 }
 
 /** Runs `tasks` with at most `limit` in flight. */
