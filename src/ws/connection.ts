@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
 import type { Broker, Subscriber } from '../broker/broker.js'
@@ -39,21 +38,32 @@ function textOf(data: RawData): string {
   return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')
 }
 
+/**
+ * Numbers the connections of this process. A UUID per connection cost ~450
+ * bytes of heap (crypto builds it as a tree of concatenated strings) for an id
+ * that only has to tell one connection's log lines from another's.
+ */
+let connectionsMade = 0
+
 /** One WebSocket client: parses its frames, calls the broker, and is a Subscriber. */
 export class Connection implements Subscriber, Corked {
-  readonly id = randomUUID()
+  readonly id = String(++connectionsMade)
   private state: 'open' | 'slow' | 'closed' = 'open'
   private corked = false
   private answeredPing = true
   private killTimer: NodeJS.Timeout | undefined
-  private readonly log: Logger
+  private childLog: Logger | undefined
 
   constructor(private readonly ws: WebSocket, private readonly socket: Duplex, private readonly deps: ConnectionDeps) {
-    this.log = deps.log.child({ connection: this.id })
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
     ws.on('pong', () => { this.answeredPing = true })
     ws.on('error', (error) => this.log.debug('websocket error', { error: error.message }))
     ws.on('close', (code) => this.onClose(code))
+  }
+
+  /** This connection's logger, made on first use: most connections never log, and each costs ~0.5 KB. */
+  private get log(): Logger {
+    return (this.childLog ??= this.deps.log.child({ connection: this.id }))
   }
 
   /** Hands one frame to the socket unless its queue would pass the limit. */
