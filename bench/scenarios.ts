@@ -24,7 +24,7 @@ export type LoadShape = { topics: number; subscribersPerTopic: number; publisher
 
 export const SHAPES = {
   fanout: { topics: 1, subscribersPerTopic: 1_000, publishers: 1, subscriberProcesses: 2, window: 48 },
-  topics: { topics: 100, subscribersPerTopic: 10, publishers: 10, subscriberProcesses: 2, window: 16 },
+  topics: { topics: 100, subscribersPerTopic: 10, publishers: 10, subscriberProcesses: 2, window: 64 },
 } satisfies Record<string, LoadShape>
 
 export type Timing = { warmupMs: number; measureMs: number }

@@ -20,6 +20,8 @@ let latency = new Histogram()
 let recording = false
 let total = 0
 let expected: Record<string, number> | undefined
+/** Connections that have not yet seen every expected event; counted down so each delivery costs O(1). */
+let unfinished = 0
 let reportTimer: NodeJS.Timeout | undefined
 let failed = false
 
@@ -39,7 +41,10 @@ function onEvent(sub: Subscription, frame: Buffer): void {
   total++
   if (recording) latency.record(nowMicros() - stamp.t)
   if (total % FULL_PARSE_EVERY === 0) checkInFull(sub, frame, stamp.n)
-  if (expected) maybeDone()
+  if (expected && sub.seen === expected[sub.topic]) {
+    unfinished--
+    maybeDone()
+  }
 }
 
 function checkInFull(sub: Subscription, frame: Buffer, n: number): void {
@@ -101,8 +106,7 @@ function report(): void {
 }
 
 function maybeDone(): void {
-  if (!expected) return
-  for (const sub of connections) if (sub.seen < (expected[sub.topic] ?? 0)) return
+  if (!expected || unfinished > 0) return
   expected = undefined
   toParent({ type: 'done', total, latency: latency.toSparse() })
 }
@@ -118,6 +122,7 @@ process.on('message', (command: SubscriberCommand) => {
       return
     case 'expect':
       expected = command.sent
+      unfinished = connections.filter((sub) => sub.seen < (command.sent[sub.topic] ?? 0)).length
       maybeDone()
       return
   }

@@ -16,6 +16,10 @@ export class ClientProcess<Command, R extends Report> {
   constructor(script: string, readonly name: string) {
     this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] })
     this.child.on('message', (message: R) => this.receive(message))
+    // Hanging up races the channel's own end-of-file, which may report ERR_IPC_DISCONNECTED.
+    this.child.on('error', (error) => {
+      if (!this.closing) this.fail(`${name}: ${error.message}`)
+    })
     this.child.on('exit', (code, signal) => {
       if (!this.closing) this.fail(`${name} exited (${signal ?? code})`)
     })
