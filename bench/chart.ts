@@ -64,8 +64,11 @@ export function renderChart(summary: Summary, machine: Machine): string {
     bars: summary.connections.map((r) => ({ target: r.target as TargetName, value: Number(r.rssPerConnection) / 1024, text: fmt(Number(r.rssPerConnection) / 1024, 1) })),
   }
   const legend = (Object.keys(COLORS) as TargetName[]).map((t, i) =>
-    `<rect x="${20 + i * 180}" y="${height - 58}" width="12" height="12" fill="${COLORS[t]}"/><text x="${38 + i * 180}" y="${height - 48}" class="legend">${escape(LABELS[t])}</text>`)
-  const footer = `${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.date.slice(0, 10)}; load average at start ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}; medians; load generator on the same cores`
+    `<rect x="${20 + i * 180}" y="${height - 72}" width="12" height="12" fill="${COLORS[t]}"/><text x="${38 + i * 180}" y="${height - 62}" class="legend">${escape(LABELS[t])}</text>`)
+  const footer = [
+    `${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.date.slice(0, 10)}; medians of every run; server and load generator share the cores.`,
+    `Load average from other work on the machine at the start: ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}. Compare ratios within one run, not absolute figures.`,
+  ]
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
     '<style>.title{font-size:14px;font-weight:600;fill:#0f172a}.value{font-size:10px;text-anchor:middle;fill:#334155}.group{font-size:12px;text-anchor:middle;fill:#334155}.legend{font-size:12px;fill:#334155}.foot{font-size:11px;fill:#64748b}</style>',
@@ -74,7 +77,7 @@ export function renderChart(summary: Summary, machine: Machine): string {
     panel('Server CPU µs per delivery (lower is better)', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 490, 30, 300, 330),
     panel('KiB RSS per connection', [memory], 820, 30, 140, 330),
     ...legend,
-    `<text x="20" y="${height - 18}" class="foot">${escape(footer)}</text>`,
+    ...footer.map((line, i) => `<text x="20" y="${height - 34 + i * 16}" class="foot">${escape(line)}</text>`),
     '</svg>',
     '',
   ].join('\n')

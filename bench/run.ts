@@ -10,7 +10,7 @@ import { CEILING, TARGETS, type TargetName, type TargetSpec } from './targets.js
 
 /**
  * `npm run bench [-- --quick] [--runs N] [--only fanout,topics,latency,connections]
- *   [--targets pubsub,ws-corked,ws-plain,socketio] [--connections N] [--profile DIR]`
+ *   [--targets pubsub,ws-corked,ws-plain,socketio] [--connections N] [--profile DIR] [--latency-share 0.5]`
  *
  * Runs every target in the same invocation, alternating target by target
  * within each round, and reports medians. Ratios are taken within this run
@@ -27,6 +27,8 @@ type Settings = {
   quick: boolean
   /** Directory for the servers' CPU profiles (`--profile DIR`), else none. */
   profileDir: string | undefined
+  /** The latency scenario's offered rate as a share of the measured fanout capacity. */
+  latencyShare: number
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -41,9 +43,11 @@ function parseArgs(argv: string[]): Settings {
   const profileDir = valueOf('--profile')
   const targets = TARGETS.filter((t) => !names || names.includes(t.name)).map((t) =>
     profileDir ? { ...t, command: [t.command[0] as string, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...t.command.slice(1)] } : t)
+  const latencyShare = Number(valueOf('--latency-share') ?? 0.5)
   return {
     targets,
     profileDir,
+    latencyShare: latencyShare > 0 && latencyShare <= 1 ? latencyShare : 0.5,
     quick,
     runs: Number.isInteger(runs) && runs > 0 ? runs : 3,
     timing: quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 3_000 },
@@ -112,8 +116,8 @@ async function main(): Promise<void> {
 
   if (settings.scenarios.has('latency')) {
     const capacity = medianOf(results.fanout, 'pubsub', (r) => r.deliveriesPerSec)
-    const offered = Number.isFinite(capacity) ? capacity / 2 : 500_000
-    console.log(`\nlatency at ${fmt(offered)} deliveries/s (half of this service's fanout capacity)`)
+    const offered = Number.isFinite(capacity) ? capacity * settings.latencyShare : 500_000
+    console.log(`\nlatency at ${fmt(offered)} deliveries/s (${settings.latencyShare} of this service's fanout capacity)`)
     // Only targets that can sustain the rate: the plain ws server and socket.io top out far below it.
     const able = settings.targets.filter((t) => t.name === 'pubsub' || t.name === CEILING)
     for (let r = 0; r < settings.runs; r++) {
