@@ -25,9 +25,12 @@ const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
 const compact = (n: number): string => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n))
 
-function panel(title: string, groups: Group[], x: number, y: number, width: number, height: number): string {
-  const out: string[] = [`<text x="${x}" y="${y}" class="title">${escape(title)}</text>`]
-  const top = y + 16
+function panel(title: string, note: string, groups: Group[], x: number, y: number, width: number, height: number): string {
+  const out: string[] = [
+    `<text x="${x}" y="${y}" class="title">${escape(title)}</text>`,
+    `<text x="${x}" y="${y + 16}" class="foot">${escape(note)}</text>`,
+  ]
+  const top = y + 34
   const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0))), 1e-9)
   const groupWidth = width / Math.max(groups.length, 1)
   const barArea = height - 40
@@ -73,9 +76,9 @@ export function renderChart(summary: Summary, machine: Machine): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
     '<style>.title{font-size:14px;font-weight:600;fill:#0f172a}.value{font-size:10px;text-anchor:middle;fill:#334155}.group{font-size:12px;text-anchor:middle;fill:#334155}.legend{font-size:12px;fill:#334155}.foot{font-size:11px;fill:#64748b}</style>',
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    panel('Deliveries per second (higher is better)', [throughput('fanout 1×1,000', summary.fanout), throughput('topics 100×10', summary.topics)], 20, 30, 440, 330),
-    panel('Server CPU µs per delivery (lower is better)', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 490, 30, 300, 330),
-    panel('KiB RSS per connection', [memory], 820, 30, 140, 330),
+    panel('Deliveries per second', 'higher is better', [throughput('fanout 1×1,000', summary.fanout), throughput('topics 100×10', summary.topics)], 20, 30, 400, 330),
+    panel('Server CPU µs per delivery', 'lower is better', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 450, 30, 300, 330),
+    panel('KiB RSS per connection', 'lower is better', [memory], 780, 30, 180, 330),
     ...legend,
     ...footer.map((line, i) => `<text x="20" y="${height - 34 + i * 16}" class="foot">${escape(line)}</text>`),
     '</svg>',
