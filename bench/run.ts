@@ -69,11 +69,21 @@ const results = {
 }
 let failures = 0
 
+/** The whole benchmark stops starting runs after this long, whatever the machine's load. */
+const TIME_BUDGET_MS = 20 * 60_000
+const deadline = performance.now() + TIME_BUDGET_MS
+
 /** Round r starts at a different target, so no target always runs first (or last) in a round. */
 const rotate = <T>(items: readonly T[], r: number): T[] => items.map((_, i) => items[(i + r) % items.length] as T)
 
 async function record<T>(runs: Runs<T>, spec: TargetSpec, what: string, run: () => Promise<T>, describe: (value: T) => string): Promise<void> {
   const list = (runs[spec.name] ??= [])
+  if (performance.now() > deadline) {
+    failures++
+    list.push({ ok: false, error: 'skipped: the time budget was spent' })
+    console.log(`  ${what.padEnd(12)} ${spec.label.padEnd(22)} skipped: the ${TIME_BUDGET_MS / 60_000}-minute budget was spent`)
+    return
+  }
   try {
     const value = await run()
     list.push({ ok: true, value })

@@ -45,6 +45,13 @@ export type ServerProcess = {
 const HEALTH_POLL_MS = 5
 const STARTUP_LIMIT_MS = 15_000
 
+/** Servers still running: killed if the orchestrator exits early, so none outlives the benchmark. */
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130))
+
 /** Spawns a server process on a free port and waits for its /health to answer 200. */
 export async function startServerProcess(command: string[], env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort()
@@ -54,10 +61,15 @@ export async function startServerProcess(command: string[], env: Record<string, 
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  running.add(child)
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000) })
   let exited = false
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve() }))
+  const exit = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true
+    running.delete(child)
+    resolve()
+  }))
   while (!(await healthy(port))) {
     if (exited) throw new Error(`${command.join(' ')} exited during start-up: ${stderr}`)
     if (performance.now() - began > STARTUP_LIMIT_MS) {
