@@ -173,7 +173,29 @@ async function main(): Promise<void> {
   }
 }
 
-export type ThroughputSummary = { target: TargetName; label: string; deliveriesPerSec: number; cpuMicrosPerDelivery: number; vsCeiling: number; cpuVsCeiling: number; runs: number }
+export type ThroughputSummary = {
+  target: TargetName
+  label: string
+  deliveriesPerSec: number
+  cpuMicrosPerDelivery: number
+  /** Ratios of the medians. */
+  vsCeiling: number
+  cpuVsCeiling: number
+  /** Medians of the ratios within each round, whose runs were next to each other in time. */
+  pairedVsCeiling: number
+  pairedCpuVsCeiling: number
+  runs: number
+}
+
+/** Per round, `pick` of the target's run over the ceiling's run of the same round; rounds where either failed are left out. */
+function pairedRatio(runs: Runs<ThroughputResult>, target: TargetName, pick: (r: ThroughputResult) => number): number {
+  const ceiling = runs[CEILING] ?? []
+  const ratios = (runs[target] ?? []).flatMap((outcome, round) => {
+    const base = ceiling[round]
+    return outcome.ok && base?.ok ? [pick(outcome.value) / pick(base.value)] : []
+  })
+  return median(ratios)
+}
 export type Summary = ReturnType<typeof summarize>
 
 function summarizeThroughput(runs: Runs<ThroughputResult>): ThroughputSummary[] {
@@ -185,6 +207,8 @@ function summarizeThroughput(runs: Runs<ThroughputResult>): ThroughputSummary[] 
     return {
       target: t.name, label: t.label, deliveriesPerSec, cpuMicrosPerDelivery,
       vsCeiling: deliveriesPerSec / ceilingRate, cpuVsCeiling: cpuMicrosPerDelivery / ceilingCpu,
+      pairedVsCeiling: pairedRatio(runs, t.name, (r) => r.deliveriesPerSec),
+      pairedCpuVsCeiling: pairedRatio(runs, t.name, (r) => r.cpuMicrosPerDelivery),
       runs: values(runs, t.name).length,
     }
   })
@@ -216,9 +240,11 @@ function printTable(title: string, header: string[], rows: string[][]): void {
 
 function printSummary(summary: Summary): void {
   const throughputRows = (rows: ThroughputSummary[]): string[][] => rows.map((r) => [
-    r.label, fmt(r.deliveriesPerSec), `${fmt(r.vsCeiling, 2)}×`, fmt(r.cpuMicrosPerDelivery, 3), `${fmt(r.cpuVsCeiling, 2)}×`, String(r.runs),
+    r.label, fmt(r.deliveriesPerSec), `${fmt(r.vsCeiling, 2)}×`, `${fmt(r.pairedVsCeiling, 2)}×`,
+    fmt(r.cpuMicrosPerDelivery, 3), `${fmt(r.cpuVsCeiling, 2)}×`, `${fmt(r.pairedCpuVsCeiling, 2)}×`, String(r.runs),
   ])
-  const header = ['target', 'deliveries/s', 'vs ceiling', 'CPU µs/delivery', 'vs ceiling', 'runs']
+  const header = ['target', 'deliveries/s', 'vs ceiling', 'paired', 'CPU µs/delivery', 'vs ceiling', 'paired', 'runs']
+  // "vs ceiling" divides the medians; "paired" is the median of the ratios within each round.
   printTable('fanout: 1 topic × 1,000 subscribers, 1 publisher (medians)', header, throughputRows(summary.fanout))
   printTable('topics: 100 topics × 10 subscribers, 10 publishers (medians)', header, throughputRows(summary.topics))
   printTable('latency: publish → deliver, ms (medians)', ['target', 'offered/s', 'achieved/s', 'p50', 'p90', 'p99', 'max', 'runs'],
