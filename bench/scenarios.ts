@@ -214,7 +214,7 @@ async function publishOnce(target: Target, topic: string, subscribers: Subscribe
   let ready: () => void = () => {}
   const isReady = new Promise<void>((resolve) => { ready = resolve })
   const client = await openRawClient(target.host, target.port, dialect.path, (frame) => {
-    if (dialect.isReady(frame) && !frame.toString().startsWith('0{')) ready()
+    if (dialect.isReady(frame)) ready()
   }, () => {})
   for (const frame of dialect.hello) client.sendText(frame)
   if (dialect.hello.length === 0) ready()

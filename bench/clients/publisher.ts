@@ -51,7 +51,7 @@ function connect(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<P
     let publisher: Publisher | undefined
     const onText = (frame: Buffer): void => {
       if (!publisher) {
-        if (dialect.isReady(frame) && !frame.toString().startsWith('0{')) resolvePublisher()
+        if (dialect.isReady(frame)) resolvePublisher()
         return
       }
       if (dialect.isAck(frame)) {

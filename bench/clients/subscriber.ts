@@ -77,7 +77,7 @@ function subscribe(sub: Subscription, index: number, command: Extract<Subscriber
       } else if (state === 'subscribing' && dialect.isAck(frame)) {
         state = 'live'
         resolve()
-      } else if (!dialect.heartbeatReply(frame) && !frame.toString().startsWith('0{')) {
+      } else if (!dialect.heartbeatReply(frame) && !dialect.isPreamble(frame)) {
         reject(new Error(`unexpected frame while subscribing: ${frame.toString().slice(0, 200)}`))
       }
     }
@@ -88,7 +88,8 @@ function subscribe(sub: Subscription, index: number, command: Extract<Subscriber
     openRawClient(host, port, dialect.path, onText, onClose).then((client) => {
       sub.client = client
       for (const frame of dialect.hello) client.sendText(frame)
-      if (dialect.hello.length === 0 && dialect.isReady(Buffer.alloc(0))) {
+      // Without a hello exchange (the service's protocol) the connection is ready at once.
+      if (dialect.hello.length === 0) {
         state = 'subscribing'
         client.sendText(dialect.subscribe(sub.topic, index))
       }

@@ -12,6 +12,8 @@ export type Dialect = {
   hello: string[]
   /** Whether the connection may send requests after receiving this frame. */
   isReady(frame: Buffer): boolean
+  /** Frames that may arrive before the subscribe ack and mean nothing to the client (socket.io's open packet). */
+  isPreamble(frame: Buffer): boolean
   subscribe(topic: string, requestId: number): string
   publish(topic: string, requestId: number, payloadJson: string): string
   isEvent(frame: Buffer): boolean
@@ -32,6 +34,7 @@ const pubsub: Dialect = {
   path: '/ws',
   hello: [],
   isReady: () => true,
+  isPreamble: () => false,
   subscribe: (topic, id) => `{"type":"subscribe","topic":"${topic}","request_id":"${id}"}`,
   publish: (topic, id, payload) => `{"type":"publish","topic":"${topic}","request_id":"${id}","message":{"payload":${payload}}}`,
   isEvent: (frame) => startsWith(frame, PUBSUB_EVENT),
@@ -44,11 +47,13 @@ const SIO_EVENT = Buffer.from('42["event",')
 const SIO_ACK = Buffer.from('43')
 const SIO_CONNECTED = Buffer.from('40')
 const SIO_PING = Buffer.from('2')
+const SIO_OPEN = Buffer.from('0{')
 
 const socketio: Dialect = {
   path: '/socket.io/?EIO=4&transport=websocket',
   hello: ['40'],
   isReady: (frame) => startsWith(frame, SIO_CONNECTED),
+  isPreamble: (frame) => startsWith(frame, SIO_OPEN),
   subscribe: (topic, id) => `42${id}["subscribe","${topic}"]`,
   publish: (topic, id, payload) => `42${id}["publish","${topic}",{"payload":${payload}}]`,
   isEvent: (frame) => startsWith(frame, SIO_EVENT),
