@@ -50,6 +50,8 @@ export class Gateway {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
+      // Required, not just cheaper: connections write pre-built frames straight to
+      // the socket, which keeps frames in order only while ws writes synchronously.
       perMessageDeflate: false,
       clientTracking: false,
     })
