@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { fail, ok, type MessageBody, type Result } from '../protocol.js'
 import { Topic, type Published, type Subscriber } from './topic.js'
+import { TopicsHeld } from './topics-held.js'
 
 export type { Published, Subscriber } from './topic.js'
 
@@ -30,7 +31,7 @@ const notFound = (name: string) => fail('TOPIC_NOT_FOUND', `topic '${name}' does
 export class Broker {
   private readonly topics = new Map<string, Topic>()
   /** The reverse index, so dropping a connection touches only its own topics. */
-  private readonly topicsOf = new Map<Subscriber, Set<Topic>>()
+  private readonly topicsOf = new TopicsHeld<Topic>()
   private subscriptionCount = 0
   private published = 0
   private delivered = 0
@@ -57,7 +58,7 @@ export class Broker {
     if (!topic) return notFound(name)
     this.topics.delete(name)
     topic.announceDeletion(this.now())
-    for (const subscriber of topic.subscribers) this.topicsOf.get(subscriber)?.delete(topic)
+    for (const subscriber of topic.subscribers) this.topicsOf.remove(subscriber, topic)
     this.subscriptionCount -= topic.subscribers.size
     return ok({ subscribers: topic.subscribers.size })
   }
@@ -85,12 +86,10 @@ export class Broker {
     const topic = this.topics.get(name)
     if (!topic) return notFound(name)
     if (topic.subscribers.has(subscriber)) return ok({ replay: [] })
-    const own = this.topicsOf.get(subscriber) ?? new Set<Topic>()
-    if (own.size >= this.options.maxSubscriptionsPerConnection) {
+    if (this.topicsOf.count(subscriber) >= this.options.maxSubscriptionsPerConnection) {
       return fail('LIMIT_EXCEEDED', `cannot subscribe to '${name}': a connection may hold at most ${this.options.maxSubscriptionsPerConnection} subscriptions`)
     }
-    own.add(topic)
-    this.topicsOf.set(subscriber, own)
+    this.topicsOf.add(subscriber, topic)
     topic.subscribers.add(subscriber)
     this.subscriptionCount++
     return ok({ replay: lastN > 0 ? topic.replay(lastN) : [] })
@@ -102,22 +101,20 @@ export class Broker {
     if (!topic) return notFound(name)
     if (topic.subscribers.delete(subscriber)) {
       this.subscriptionCount--
-      this.topicsOf.get(subscriber)?.delete(topic)
+      this.topicsOf.remove(subscriber, topic)
     }
     return ok({ name })
   }
 
   /** Drops every subscription of a subscriber; returns the names of the topics it left. */
   unsubscribeAll(subscriber: Subscriber): string[] {
-    const own = this.topicsOf.get(subscriber)
-    if (!own) return []
-    this.topicsOf.delete(subscriber)
+    const own = this.topicsOf.take(subscriber)
     const names: string[] = []
     for (const topic of own) {
       topic.subscribers.delete(subscriber)
       names.push(topic.name)
     }
-    this.subscriptionCount -= own.size
+    this.subscriptionCount -= own.length
     return names
   }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { WebSocket, type RawData } from 'ws'
 import type { Broker, Subscriber } from '../broker/broker.js'
@@ -8,6 +7,7 @@ import {
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { CorkBatch, Corked } from './cork-batch.js'
+import type { FrameCache } from './frame.js'
 
 export type GatewayCounters = {
   connectionsAccepted: number
@@ -22,6 +22,7 @@ export type ConnectionDeps = {
   log: Logger
   maxBufferedBytes: number
   batch: CorkBatch
+  frames: FrameCache
   counters: GatewayCounters
   onClose(connection: Connection): void
 }
@@ -44,21 +45,55 @@ function textOf(data: RawData): string {
   return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')
 }
 
+/** The property through which a socket's listeners reach their Connection. */
+const OWNER = Symbol('connection')
+type OwnedSocket = WebSocket & { [OWNER]: Connection }
+
+/**
+ * Numbers the connections of this process. A UUID per connection cost ~450
+ * bytes of heap (crypto builds it as a tree of concatenated strings) for an id
+ * that only has to tell one connection's log lines from another's.
+ */
+let connectionsMade = 0
+
 /** One WebSocket client: parses its frames, calls the broker, and is a Subscriber. */
 export class Connection implements Subscriber, Corked {
-  readonly id = randomUUID()
+  readonly id = String(++connectionsMade)
   private state: 'open' | 'slow' | 'closed' = 'open'
   private corked = false
   private answeredPing = true
   private killTimer: NodeJS.Timeout | undefined
-  private readonly log: Logger
+  private childLog: Logger | undefined
 
   constructor(private readonly ws: WebSocket, private readonly socket: Duplex, private readonly deps: ConnectionDeps) {
-    this.log = deps.log.child({ connection: this.id })
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary))
-    ws.on('pong', () => { this.answeredPing = true })
-    ws.on('error', (error) => this.log.debug('websocket error', { error: error.message }))
-    ws.on('close', (code) => this.onClose(code))
+    // The same four listener functions serve every socket and find their
+    // connection through the socket: four closures per connection cost ~250 bytes.
+    ;(ws as OwnedSocket)[OWNER] = this
+    ws.on('message', Connection.onSocketMessage)
+    ws.on('pong', Connection.onSocketPong)
+    ws.on('error', Connection.onSocketError)
+    ws.on('close', Connection.onSocketClose)
+  }
+
+  private static onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    (this as OwnedSocket)[OWNER].onMessage(data, isBinary)
+  }
+
+  private static onSocketPong(this: WebSocket): void {
+    (this as OwnedSocket)[OWNER].answeredPing = true
+  }
+
+  private static onSocketError(this: WebSocket, error: Error): void {
+    (this as OwnedSocket)[OWNER].log.debug('websocket error', { error: error.message })
+  }
+
+  private static onSocketClose(this: WebSocket, code: number): void {
+    (this as OwnedSocket)[OWNER].onClose(code)
+  }
+
+  /** This connection's logger, made on first use: most connections never log, and each costs ~0.5 KB. */
+  private get log(): Logger {
+    return (this.childLog ??= this.deps.log.child({ connection: this.id }))
   }
 
   /**
@@ -107,7 +142,9 @@ export class Connection implements Subscriber, Corked {
       this.socket.cork()
       this.deps.batch.add(this)
     }
-    this.ws.send(bytes, { binary: false })
+    // The frame goes straight to the socket, behind anything ws wrote before it
+    // (ws writes synchronously without compression), so bufferedAmount sees it.
+    this.socket.write(this.deps.frames.frameOf(bytes))
     if (this.socket.writableLength >= CORK_LIMIT_BYTES) this.uncork()
   }
 

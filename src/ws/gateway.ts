@@ -5,7 +5,8 @@ import type { Broker } from '../broker/broker.js'
 import { isAuthorized, presentedKey } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import { CorkBatch } from './cork-batch.js'
-import { Connection, type GatewayCounters } from './connection.js'
+import { Connection, type ConnectionDeps, type GatewayCounters } from './connection.js'
+import { FrameCache } from './frame.js'
 
 export type { GatewayCounters } from './connection.js'
 
@@ -39,16 +40,30 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
   private readonly batch = new CorkBatch()
+  private readonly frames = new FrameCache()
   private readonly heartbeatTimer: NodeJS.Timeout
+  /** One object shared by every connection rather than one per connection. */
+  private readonly connectionDeps: ConnectionDeps
   private emptied: (() => void)[] = []
 
   constructor(private readonly options: GatewayOptions) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
+      // Required, not just cheaper: connections write pre-built frames straight to
+      // the socket, which keeps frames in order only while ws writes synchronously.
       perMessageDeflate: false,
       clientTracking: false,
     })
+    this.connectionDeps = {
+      broker: options.broker,
+      log: options.log,
+      maxBufferedBytes: options.maxBufferedBytes,
+      batch: this.batch,
+      frames: this.frames,
+      counters: this.counters,
+      onClose: (closed) => this.forget(closed),
+    }
     this.heartbeatTimer = setInterval(() => this.beat(), options.heartbeatIntervalMs)
     this.heartbeatTimer.unref()
   }
@@ -65,14 +80,7 @@ export class Gateway {
       return refuse(socket, 401, 'UNAUTHORIZED', 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key=')
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(ws, socket, {
-        broker: this.options.broker,
-        log: this.options.log,
-        maxBufferedBytes: this.options.maxBufferedBytes,
-        batch: this.batch,
-        counters: this.counters,
-        onClose: (closed) => this.forget(closed),
-      })
+      const connection = new Connection(ws, socket, this.connectionDeps)
       this.connections.add(connection)
       this.counters.connectionsAccepted++
     })

@@ -1,0 +1,87 @@
+import type { Summary } from './run.js'
+import type { TargetName } from './targets.js'
+
+/** A hand-written SVG of the comparison, so the README can show it without a charting library. */
+
+type Bar = { target: TargetName; value: number; text: string }
+type Group = { name: string; bars: Bar[] }
+type Machine = { cores: number; cpu: string; node: string; date: string; loadBefore: number[] }
+
+const COLORS: Record<TargetName, string> = {
+  pubsub: '#2563eb',
+  'ws-corked': '#64748b',
+  'ws-plain': '#cbd5e1',
+  socketio: '#f59e0b',
+}
+const LABELS: Record<TargetName, string> = {
+  pubsub: 'this service',
+  'ws-corked': 'ws, corked (ceiling)',
+  'ws-plain': 'ws, plain',
+  socketio: 'socket.io rooms',
+}
+
+const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
+const compact = (n: number): string => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n))
+
+function panel(title: string, note: string, groups: Group[], x: number, y: number, width: number, height: number): string {
+  const out: string[] = [
+    `<text x="${x}" y="${y}" class="title">${escape(title)}</text>`,
+    `<text x="${x}" y="${y + 16}" class="foot">${escape(note)}</text>`,
+  ]
+  const top = y + 34
+  const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0))), 1e-9)
+  const groupWidth = width / Math.max(groups.length, 1)
+  const barArea = height - 40
+  groups.forEach((group, gi) => {
+    const barWidth = Math.min(44, (groupWidth - 20) / Math.max(group.bars.length, 1))
+    const left = x + gi * groupWidth + (groupWidth - barWidth * group.bars.length) / 2
+    group.bars.forEach((bar, bi) => {
+      const value = Number.isFinite(bar.value) ? bar.value : 0
+      const h = (value / max) * barArea
+      const bx = left + bi * barWidth
+      const by = top + barArea - h
+      out.push(`<rect x="${bx.toFixed(1)}" y="${by.toFixed(1)}" width="${(barWidth - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[bar.target]}"/>`)
+      out.push(`<text x="${(bx + (barWidth - 4) / 2).toFixed(1)}" y="${(by - 4).toFixed(1)}" class="value">${escape(bar.text)}</text>`)
+    })
+    out.push(`<text x="${(x + gi * groupWidth + groupWidth / 2).toFixed(1)}" y="${top + barArea + 18}" class="group">${escape(group.name)}</text>`)
+  })
+  out.push(`<line x1="${x}" y1="${top + barArea}" x2="${x + width}" y2="${top + barArea}" stroke="#94a3b8"/>`)
+  return out.join('\n')
+}
+
+export function renderChart(summary: Summary, machine: Machine): string {
+  const width = 980
+  const height = 470
+  const throughput = (name: string, rows: Summary['fanout']): Group => ({
+    name,
+    bars: rows.map((r) => ({ target: r.target, value: r.deliveriesPerSec, text: compact(r.deliveriesPerSec) })),
+  })
+  const cpu = (name: string, rows: Summary['fanout']): Group => ({
+    name,
+    bars: rows.map((r) => ({ target: r.target, value: r.cpuMicrosPerDelivery, text: fmt(r.cpuMicrosPerDelivery, 2) })),
+  })
+  const memory: Group = {
+    name: `${fmt(Number(summary.connections[0]?.connections ?? 0))} idle subscribers`,
+    bars: summary.connections.map((r) => ({ target: r.target as TargetName, value: Number(r.rssPerConnection) / 1024, text: fmt(Number(r.rssPerConnection) / 1024, 1) })),
+  }
+  const legend = (Object.keys(COLORS) as TargetName[]).map((t, i) =>
+    `<rect x="${20 + i * 180}" y="${height - 72}" width="12" height="12" fill="${COLORS[t]}"/><text x="${38 + i * 180}" y="${height - 62}" class="legend">${escape(LABELS[t])}</text>`)
+  const footer = [
+    `${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.date.slice(0, 10)}; medians of every run; server and load generator share the cores.`,
+    `Load average from other work on the machine at the start: ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}. Compare ratios within one run, not absolute figures.`,
+  ]
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
+    '<style>.title{font-size:14px;font-weight:600;fill:#0f172a}.value{font-size:10px;text-anchor:middle;fill:#334155}.group{font-size:12px;text-anchor:middle;fill:#334155}.legend{font-size:12px;fill:#334155}.foot{font-size:11px;fill:#64748b}</style>',
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    panel('Deliveries per second', 'higher is better', [throughput('fanout 1×1,000', summary.fanout), throughput('topics 100×10', summary.topics)], 20, 30, 400, 330),
+    panel('Server CPU µs per delivery', 'lower is better', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 450, 30, 300, 330),
+    panel('KiB RSS per connection', 'lower is better', [memory], 780, 30, 180, 330),
+    ...legend,
+    ...footer.map((line, i) => `<text x="20" y="${height - 34 + i * 16}" class="foot">${escape(line)}</text>`),
+    '</svg>',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,169 @@
+import { DIALECTS, nowMicros, payloadJson, type Dialect } from '../lib/dialect.js'
+import { toParent, type PublishPlan, type PublisherCommand } from '../lib/messages.js'
+import { openRawClient, type RawClient } from '../lib/raw-client.js'
+
+/**
+ * A client process holding the publisher connections. Topic i is published
+ * by connection i % publishers. In `window` mode a topic may run at most
+ * `window` events ahead of its slowest subscriber (the subscriber processes
+ * report what they have seen), so the server is measured at full speed
+ * without queues growing until a slow-consumer limit trips. In `rate` mode
+ * events leave at a fixed rate, spread over the topics.
+ */
+
+type Publisher = { client: RawClient; unacked: number }
+
+/** Publishes a connection may have waiting for their ack. */
+const ACK_WINDOW = 512
+const RATE_TICK_MS = 1
+
+let dialect: Dialect
+let publishers: Publisher[] = []
+let topics: string[] = []
+let sent: number[] = []
+let delivered: number[] = []
+let plan: PublishPlan
+let payloadBytes = 128
+let running = false
+let stopping: (() => void) | undefined
+let rateTimer: NodeJS.Timeout | undefined
+let behind = false
+let nextRequestId = 1
+let nextTopic = 0
+
+function fail(reason: string): void {
+  toParent({ type: 'failed', reason })
+}
+
+async function open(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<void> {
+  dialect = DIALECTS[command.target.dialect]
+  topics = command.topics
+  sent = topics.map(() => 0)
+  delivered = topics.map(() => 0)
+  plan = command.plan
+  payloadBytes = command.payloadBytes
+  publishers = await Promise.all(Array.from({ length: command.publishers }, () => connect(command)))
+  toParent({ type: 'ready' })
+}
+
+function connect(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<Publisher> {
+  return new Promise((resolve, reject) => {
+    let publisher: Publisher | undefined
+    const onText = (frame: Buffer): void => {
+      if (!publisher) {
+        if (dialect.isReady(frame)) resolvePublisher()
+        return
+      }
+      if (dialect.isAck(frame)) {
+        publisher.unacked--
+        if (stopping && publishers.every((p) => p.unacked === 0)) stopping()
+        else pump()
+        return
+      }
+      const reply = dialect.heartbeatReply(frame)
+      if (reply) return publisher.client.sendText(reply)
+      fail(`publisher got an unexpected frame: ${frame.toString().slice(0, 200)}`)
+    }
+    let client: RawClient | undefined
+    const resolvePublisher = (): void => {
+      if (!client || publisher) return
+      publisher = { client, unacked: 0 }
+      resolve(publisher)
+    }
+    const onClose = (reason: string): void => {
+      if (publisher) fail(`a publisher was disconnected: ${reason}`)
+      else reject(new Error(reason))
+    }
+    openRawClient(command.target.host, command.target.port, dialect.path, onText, onClose).then((opened) => {
+      client = opened
+      for (const frame of dialect.hello) opened.sendText(frame)
+      if (dialect.hello.length === 0) resolvePublisher()
+    }, reject)
+  })
+}
+
+function publishOne(index: number): void {
+  const publisher = publishers[index % publishers.length] as Publisher
+  const n = ++(sent[index] as number)
+  publisher.unacked++
+  publisher.client.sendText(dialect.publish(topics[index] as string, nextRequestId++, payloadJson(n, nowMicros(), payloadBytes)))
+}
+
+function canPublish(index: number): boolean {
+  if (plan.mode !== 'window') return false
+  const publisher = publishers[index % publishers.length] as Publisher
+  return publisher.unacked < ACK_WINDOW && (sent[index] as number) - (delivered[index] as number) < plan.window
+}
+
+/** Window mode: fill every topic's window, taking topics in turn so none starves. */
+function pump(): void {
+  if (!running || plan.mode !== 'window') return
+  let blocked = 0
+  while (blocked < topics.length) {
+    const index = nextTopic
+    nextTopic = (nextTopic + 1) % topics.length
+    if (canPublish(index)) {
+      publishOne(index)
+      blocked = 0
+    } else blocked++
+  }
+}
+
+function startRate(perSecond: number, maxInFlight: number): void {
+  const began = performance.now()
+  let due = 0
+  rateTimer = setInterval(() => {
+    const target = Math.floor(((performance.now() - began) / 1000) * perSecond)
+    for (; due < target; due++) {
+      const index = nextTopic
+      nextTopic = (nextTopic + 1) % topics.length
+      if ((sent[index] as number) - (delivered[index] as number) >= maxInFlight) {
+        behind = true
+        continue
+      }
+      publishOne(index)
+    }
+  }, RATE_TICK_MS)
+}
+
+function stop(): void {
+  running = false
+  clearInterval(rateTimer)
+  const report = (): void => {
+    stopping = undefined
+    const counts: Record<string, number> = {}
+    topics.forEach((topic, i) => { counts[topic] = sent[i] as number })
+    toParent({ type: 'stopped', sent: counts, behind })
+  }
+  if (publishers.every((p) => p.unacked === 0)) report()
+  else stopping = report
+}
+
+process.on('message', (command: PublisherCommand) => {
+  switch (command.cmd) {
+    case 'open':
+      open(command).catch((error: unknown) => fail(`could not connect: ${error instanceof Error ? error.message : String(error)}`))
+      return
+    case 'go':
+      running = true
+      if (plan.mode === 'rate') startRate(plan.perSecond, plan.maxInFlight)
+      else pump()
+      return
+    case 'progress':
+      topics.forEach((topic, i) => {
+        const seen = command.minByTopic[topic]
+        if (seen !== undefined) delivered[i] = seen
+      })
+      pump()
+      return
+    case 'stop':
+      stop()
+      return
+  }
+})
+
+process.on('disconnect', () => {
+  clearInterval(rateTimer)
+  for (const p of publishers) p.client.close()
+  process.exit(0)
+})

@@ -1,0 +1,52 @@
+import type { DialectName } from './dialect.js'
+
+/** Messages between the orchestrator and its client processes (over the fork IPC channel). */
+
+export type Target = { host: string; port: number; dialect: DialectName }
+
+export type SubscriberCommand =
+  | { cmd: 'open'; target: Target; topics: string[]; concurrency: number; reportEveryMs: number }
+  /** Start (or restart) recording latencies. */
+  | { cmd: 'measure' }
+  /** Report `done` once every connection has seen this many events of its topic. */
+  | { cmd: 'expect'; sent: Record<string, number> }
+
+export type SubscriberReport =
+  | { type: 'ready'; connections: number }
+  | { type: 'progress'; total: number; minByTopic: Record<string, number> }
+  | { type: 'done'; total: number; latency: { pairs: number[]; max: number } }
+  | { type: 'failed'; reason: string }
+
+export type PublishPlan =
+  | { mode: 'window'; window: number }
+  | { mode: 'rate'; perSecond: number; maxInFlight: number }
+
+export type PublisherCommand =
+  | { cmd: 'open'; target: Target; topics: string[]; publishers: number; payloadBytes: number; plan: PublishPlan }
+  | { cmd: 'go' }
+  | { cmd: 'progress'; minByTopic: Record<string, number> }
+  | { cmd: 'stop' }
+
+export type PublisherReport =
+  | { type: 'ready' }
+  | { type: 'stopped'; sent: Record<string, number>; behind: boolean }
+  | { type: 'failed'; reason: string }
+
+/** Sends a message to the parent; one sent as the parent hangs up is dropped, not thrown. */
+export function toParent(message: SubscriberReport | PublisherReport): void {
+  if (process.connected) process.send?.(message, undefined, undefined, () => {})
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+export async function inBatches<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(count)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++
+      results[index] = await task(index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker))
+  return results
+}

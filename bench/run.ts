@@ -1,0 +1,256 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { renderChart } from './chart.js'
+import { median } from './lib/stats.js'
+import {
+  runConnections, runLatency, runThroughput, SHAPES,
+  type ConnectionsResult, type LatencyResult, type ThroughputResult, type Timing,
+} from './scenarios.js'
+import { CEILING, TARGETS, type TargetName, type TargetSpec } from './targets.js'
+
+/**
+ * `npm run bench [-- --quick] [--runs N] [--only fanout,topics,latency,connections]
+ *   [--targets pubsub,ws-corked,ws-plain,socketio] [--connections N] [--profile DIR] [--latency-share 0.5]`
+ *
+ * Runs every target in the same invocation, alternating target by target
+ * within each round, and reports medians. Ratios are taken within this run
+ * only: the machine is shared, so absolute figures move from run to run.
+ */
+
+type Settings = {
+  runs: number
+  timing: Timing
+  connections: number
+  connectionProcesses: number
+  scenarios: Set<string>
+  targets: TargetSpec[]
+  quick: boolean
+  /** Directory for the servers' CPU profiles (`--profile DIR`), else none. */
+  profileDir: string | undefined
+  /** The latency scenario's offered rate as a share of the measured fanout capacity. */
+  latencyShare: number
+}
+
+function parseArgs(argv: string[]): Settings {
+  const quick = argv.includes('--quick')
+  const valueOf = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const runs = Number(valueOf('--runs') ?? (quick ? 1 : 3))
+  const only = valueOf('--only')
+  const names = valueOf('--targets')?.split(',')
+  const profileDir = valueOf('--profile')
+  const targets = TARGETS.filter((t) => !names || names.includes(t.name)).map((t) =>
+    profileDir ? { ...t, command: [t.command[0] as string, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...t.command.slice(1)] } : t)
+  const latencyShare = Number(valueOf('--latency-share') ?? 0.5)
+  return {
+    targets,
+    profileDir,
+    latencyShare: latencyShare > 0 && latencyShare <= 1 ? latencyShare : 0.5,
+    quick,
+    runs: Number.isInteger(runs) && runs > 0 ? runs : 3,
+    timing: quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 3_000 },
+    connections: Number(valueOf('--connections') ?? (quick ? 3_000 : 15_000)),
+    connectionProcesses: quick ? 3 : 5,
+    scenarios: new Set(only ? only.split(',') : ['fanout', 'topics', 'latency', 'connections']),
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: string }
+type Runs<T> = Partial<Record<TargetName, Outcome<T>[]>>
+
+const settings = parseArgs(process.argv.slice(2))
+const results = {
+  fanout: {} as Runs<ThroughputResult>,
+  topics: {} as Runs<ThroughputResult>,
+  latency: {} as Runs<LatencyResult>,
+  connections: {} as Runs<ConnectionsResult>,
+}
+let failures = 0
+
+/** The whole benchmark stops starting runs after this long, whatever the machine's load. */
+const TIME_BUDGET_MS = 20 * 60_000
+const deadline = performance.now() + TIME_BUDGET_MS
+
+/** Round r starts at a different target, so no target always runs first (or last) in a round. */
+const rotate = <T>(items: readonly T[], r: number): T[] => items.map((_, i) => items[(i + r) % items.length] as T)
+
+async function record<T>(runs: Runs<T>, spec: TargetSpec, what: string, run: () => Promise<T>, describe: (value: T) => string): Promise<void> {
+  const list = (runs[spec.name] ??= [])
+  if (performance.now() > deadline) {
+    failures++
+    list.push({ ok: false, error: 'skipped: the time budget was spent' })
+    console.log(`  ${what.padEnd(12)} ${spec.label.padEnd(22)} skipped: the ${TIME_BUDGET_MS / 60_000}-minute budget was spent`)
+    return
+  }
+  try {
+    const value = await run()
+    list.push({ ok: true, value })
+    console.log(`  ${what.padEnd(12)} ${spec.label.padEnd(22)} ${describe(value)}`)
+  } catch (error) {
+    failures++
+    const message = error instanceof Error ? error.message : String(error)
+    list.push({ ok: false, error: message })
+    console.log(`  ${what.padEnd(12)} ${spec.label.padEnd(22)} FAILED: ${message}`)
+  }
+}
+
+const values = <T>(runs: Runs<T>, target: TargetName): T[] =>
+  (runs[target] ?? []).flatMap((o) => (o.ok ? [o.value] : []))
+
+const medianOf = <T>(runs: Runs<T>, target: TargetName, pick: (value: T) => number): number =>
+  median(values(runs, target).map(pick))
+
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
+
+const describeThroughput = (r: ThroughputResult): string =>
+  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, clients ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery`
+
+async function main(): Promise<void> {
+  const loadBefore = os.loadavg()
+  const started = new Date()
+  console.log(`pubsub benchmark: ${os.cpus().length} cores, Node ${process.version}, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(`${settings.runs} round(s), ${settings.timing.warmupMs} ms warm-up + ${settings.timing.measureMs} ms measured per run\n`)
+
+  for (let r = 0; r < settings.runs; r++) {
+    console.log(`round ${r + 1}/${settings.runs}`)
+    for (const scenario of ['fanout', 'topics'] as const) {
+      if (!settings.scenarios.has(scenario)) continue
+      for (const spec of rotate(settings.targets, r)) {
+        await record(results[scenario], spec, scenario, () => runThroughput(spec, SHAPES[scenario], settings.timing), describeThroughput)
+      }
+    }
+  }
+
+  if (settings.scenarios.has('latency')) {
+    const capacity = medianOf(results.fanout, 'pubsub', (r) => r.deliveriesPerSec)
+    const offered = Number.isFinite(capacity) ? capacity * settings.latencyShare : 500_000
+    console.log(`\nlatency at ${fmt(offered)} deliveries/s (${settings.latencyShare} of this service's fanout capacity)`)
+    // Only targets that can sustain the rate: the plain ws server and socket.io top out far below it.
+    const able = settings.targets.filter((t) => t.name === 'pubsub' || t.name === CEILING)
+    for (let r = 0; r < settings.runs; r++) {
+      for (const spec of rotate(able, r)) {
+        await record(results.latency, spec, 'latency', () => runLatency(spec, offered, settings.timing),
+          (v) => `p50 ${fmt(v.p50, 2)} ms, p90 ${fmt(v.p90, 2)}, p99 ${fmt(v.p99, 2)}, max ${fmt(v.max, 2)} (${fmt(v.achievedPerSec)}/s${v.behind ? ', FELL BEHIND' : ''})`)
+      }
+    }
+  }
+
+  if (settings.scenarios.has('connections')) {
+    console.log(`\n${fmt(settings.connections)} idle subscribers over ${settings.connectionProcesses} client processes`)
+    for (let r = 0; r < settings.runs; r++) {
+      for (const spec of rotate(settings.targets, r)) {
+        await record(results.connections, spec, 'connections', () => runConnections(spec, settings.connections, settings.connectionProcesses),
+          (v) => `${fmt(v.rssPerConnection / 1024, 2)} KiB/connection, connected in ${fmt(v.connectMs)} ms, one event reached all in ${fmt(v.reachAllMs, 1)} ms, idle ${fmt(v.idleRssBytes / 2 ** 20, 1)} MiB, start-up ${fmt(v.startupMs)} ms`)
+      }
+    }
+  }
+
+  const summary = summarize()
+  const machine = {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    date: started.toISOString(),
+    loadBefore,
+    loadAfter: os.loadavg(),
+  }
+  printSummary(summary)
+  console.log(`\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${machine.loadAfter.map((l) => l.toFixed(2)).join(' ')}`)
+
+  const dir = new URL('../../results/', import.meta.url)
+  mkdirSync(dir, { recursive: true })
+  const base = settings.quick ? 'quick' : 'latest'
+  writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ machine, settings: { ...settings, scenarios: [...settings.scenarios] }, summary, runs: results }, null, 2) + '\n')
+  writeFileSync(new URL(`${base}.svg`, dir), renderChart(summary, machine))
+  console.log(`wrote bench/results/${base}.json and bench/results/${base}.svg`)
+  if (failures > 0) {
+    console.log(`${failures} run(s) failed`)
+    process.exitCode = 1
+  }
+}
+
+export type ThroughputSummary = {
+  target: TargetName
+  label: string
+  deliveriesPerSec: number
+  cpuMicrosPerDelivery: number
+  /** Ratios of the medians. */
+  vsCeiling: number
+  cpuVsCeiling: number
+  /** Medians of the ratios within each round, whose runs were next to each other in time. */
+  pairedVsCeiling: number
+  pairedCpuVsCeiling: number
+  runs: number
+}
+
+/** Per round, `pick` of the target's run over the ceiling's run of the same round; rounds where either failed are left out. */
+function pairedRatio(runs: Runs<ThroughputResult>, target: TargetName, pick: (r: ThroughputResult) => number): number {
+  const ceiling = runs[CEILING] ?? []
+  const ratios = (runs[target] ?? []).flatMap((outcome, round) => {
+    const base = ceiling[round]
+    return outcome.ok && base?.ok ? [pick(outcome.value) / pick(base.value)] : []
+  })
+  return median(ratios)
+}
+export type Summary = ReturnType<typeof summarize>
+
+function summarizeThroughput(runs: Runs<ThroughputResult>): ThroughputSummary[] {
+  const ceilingRate = medianOf(runs, CEILING, (r) => r.deliveriesPerSec)
+  const ceilingCpu = medianOf(runs, CEILING, (r) => r.cpuMicrosPerDelivery)
+  return TARGETS.filter((t) => runs[t.name]).map((t) => {
+    const deliveriesPerSec = medianOf(runs, t.name, (r) => r.deliveriesPerSec)
+    const cpuMicrosPerDelivery = medianOf(runs, t.name, (r) => r.cpuMicrosPerDelivery)
+    return {
+      target: t.name, label: t.label, deliveriesPerSec, cpuMicrosPerDelivery,
+      vsCeiling: deliveriesPerSec / ceilingRate, cpuVsCeiling: cpuMicrosPerDelivery / ceilingCpu,
+      pairedVsCeiling: pairedRatio(runs, t.name, (r) => r.deliveriesPerSec),
+      pairedCpuVsCeiling: pairedRatio(runs, t.name, (r) => r.cpuMicrosPerDelivery),
+      runs: values(runs, t.name).length,
+    }
+  })
+}
+
+function summarize() {
+  const pick = <T, K extends keyof T>(runs: Runs<T>, keys: K[]) =>
+    TARGETS.filter((t) => runs[t.name]).map((t) => {
+      const row: Record<string, number | string> = { target: t.name, label: t.label, runs: values(runs, t.name).length }
+      for (const key of keys) row[key as string] = medianOf(runs, t.name, (v) => Number(v[key]))
+      return row
+    })
+  return {
+    fanout: summarizeThroughput(results.fanout),
+    topics: summarizeThroughput(results.topics),
+    latency: pick(results.latency, ['offeredPerSec', 'achievedPerSec', 'p50', 'p90', 'p99', 'max']),
+    connections: pick(results.connections, ['connections', 'rssPerConnection', 'connectMs', 'reachAllMs', 'idleRssBytes', 'startupMs']),
+  }
+}
+
+function printTable(title: string, header: string[], rows: string[][]): void {
+  if (rows.length === 0) return
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')
+  console.log(`\n${title}`)
+  console.log(line(header))
+  for (const row of rows) console.log(line(row))
+}
+
+function printSummary(summary: Summary): void {
+  const throughputRows = (rows: ThroughputSummary[]): string[][] => rows.map((r) => [
+    r.label, fmt(r.deliveriesPerSec), `${fmt(r.vsCeiling, 2)}×`, `${fmt(r.pairedVsCeiling, 2)}×`,
+    fmt(r.cpuMicrosPerDelivery, 3), `${fmt(r.cpuVsCeiling, 2)}×`, `${fmt(r.pairedCpuVsCeiling, 2)}×`, String(r.runs),
+  ])
+  const header = ['target', 'deliveries/s', 'vs ceiling', 'paired', 'CPU µs/delivery', 'vs ceiling', 'paired', 'runs']
+  // "vs ceiling" divides the medians; "paired" is the median of the ratios within each round.
+  printTable('fanout: 1 topic × 1,000 subscribers, 1 publisher (medians)', header, throughputRows(summary.fanout))
+  printTable('topics: 100 topics × 10 subscribers, 10 publishers (medians)', header, throughputRows(summary.topics))
+  printTable('latency: publish → deliver, ms (medians)', ['target', 'offered/s', 'achieved/s', 'p50', 'p90', 'p99', 'max', 'runs'],
+    summary.latency.map((r) => [String(r.label), fmt(Number(r.offeredPerSec)), fmt(Number(r.achievedPerSec)), fmt(Number(r.p50), 2), fmt(Number(r.p90), 2), fmt(Number(r.p99), 2), fmt(Number(r.max), 2), String(r.runs)]))
+  printTable('connections: idle subscribers (medians)', ['target', 'connections', 'KiB RSS/conn', 'connect ms', 'reach-all ms', 'idle RSS MiB', 'start-up ms', 'runs'],
+    summary.connections.map((r) => [String(r.label), fmt(Number(r.connections)), fmt(Number(r.rssPerConnection) / 1024, 2), fmt(Number(r.connectMs)), fmt(Number(r.reachAllMs), 1), fmt(Number(r.idleRssBytes) / 2 ** 20, 1), fmt(Number(r.startupMs)), String(r.runs)]))
+}
+
+await main()
