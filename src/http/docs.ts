@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { parse } from 'yaml'
 import { problem, type Handler, type Reply } from './respond.js'
 import type { Router } from './router.js'
 
@@ -71,13 +70,16 @@ function swaggerUiDir(): string {
   return dirname(require.resolve('swagger-ui-dist/package.json'))
 }
 
-type Loaded = { yaml: string; json: string; assets: Map<string, Asset> }
+type Loaded = { yaml: string; json: string; html: string; assets: Map<string, Asset> }
 
-// Parsing the YAML takes tens of milliseconds: do it once per process, not once per server started.
-let loaded: Loaded | undefined
+// Read on the first documentation request, not at start: the Swagger UI bundle
+// and the parsed spec would add megabytes and tens of milliseconds to every
+// start-up, and most servers are never asked for their docs. Once per process.
+let loaded: Promise<Loaded> | undefined
 
-/** Reads the spec and every allowlisted asset; a missing file stops start-up. */
-function loadAssets(): Loaded {
+/** Reads the spec and every allowlisted asset; the YAML parser too is loaded only now. */
+async function loadAssets(): Promise<Loaded> {
+  const { parse } = await import('yaml')
   const yaml = readFileSync(SPEC_URL, 'utf8')
   const json = JSON.stringify(parse(yaml))
   const dir = swaggerUiDir()
@@ -86,23 +88,31 @@ function loadAssets(): Loaded {
     assets.set(name, asset(contentType, readFileSync(join(dir, name))))
   }
   assets.set('docs.js', asset('text/javascript; charset=utf-8', INIT_SCRIPT))
-  return { yaml, json, assets }
+  const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
+  return { yaml, json, html, assets }
 }
 
 const serve = (contentType: string, bytes: Buffer | string, headers: Record<string, string>): Reply =>
   ({ status: 200, raw: { contentType, bytes }, headers })
 
+/** A missing file still stops start-up, though the files are read only when first asked for. */
+function checkFilesExist(): void {
+  statSync(SPEC_URL)
+  const dir = swaggerUiDir()
+  for (const name of Object.keys(SWAGGER_UI_ASSETS)) statSync(join(dir, name))
+}
+
 /** Adds /openapi.yaml, /openapi.json, /docs and /docs/:asset (allowlisted names only). */
 export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
-  const { yaml, json, assets } = (loaded ??= loadAssets())
-  const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
+  checkFilesExist()
+  const docs = (): Promise<Loaded> => (loaded ??= loadAssets())
   return router
-    .add('GET', '/openapi.yaml', () => serve('application/yaml; charset=utf-8', yaml, NO_CACHE))
-    .add('GET', '/openapi.json', () => serve('application/json', json, NO_CACHE))
-    .add('GET', '/docs', () => serve('text/html; charset=utf-8', html, { ...NO_CACHE, ...PAGE_SECURITY }))
-    .add('GET', '/docs/:asset', (ctx) => {
+    .add('GET', '/openapi.yaml', async () => serve('application/yaml; charset=utf-8', (await docs()).yaml, NO_CACHE))
+    .add('GET', '/openapi.json', async () => serve('application/json', (await docs()).json, NO_CACHE))
+    .add('GET', '/docs', async () => serve('text/html; charset=utf-8', (await docs()).html, { ...NO_CACHE, ...PAGE_SECURITY }))
+    .add('GET', '/docs/:asset', async (ctx) => {
       // A Map lookup by the decoded name: '..', '%2F' and the like simply are not keys.
-      const found = assets.get(ctx.params.asset ?? '')
+      const found = (await docs()).assets.get(ctx.params.asset ?? '')
       if (!found) return problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
       const caching = ctx.query.get('v') === found.version ? IMMUTABLE : NO_CACHE
       return serve(found.contentType, found.bytes, { ...caching, 'X-Content-Type-Options': 'nosniff' })
