@@ -16,9 +16,16 @@ export type TestServer = RunningServer & {
 }
 
 /** Collects JSON log lines as text and lets a test await one by its msg. */
-export function watchLog(): { lines: string[]; push(text: string): void; waitFor(msg: string): Promise<LogLine> } {
+export function watchLog(): {
+  lines: string[]
+  push(text: string): void
+  waitFor(msg: string, ms?: number): Promise<LogLine>
+  /** No more lines will come: every wait still open fails now with `why`, rather than at its timeout. */
+  end(why: string): void
+} {
   const lines: string[] = []
-  const waiters: { msg: string; resolve(line: LogLine): void }[] = []
+  const waiters: { msg: string; resolve(line: LogLine): void; reject(error: Error): void }[] = []
+  let ended: string | undefined
   const push = (text: string): void => {
     lines.push(text)
     const line = JSON.parse(text) as LogLine
@@ -27,12 +34,18 @@ export function watchLog(): { lines: string[]; push(text: string): void; waitFor
       waiter.resolve(line)
     }
   }
-  const waitFor = (msg: string): Promise<LogLine> => {
+  const notLogged = (why: string, msg: string): Error => new Error(`${why} before logging "${msg}"`)
+  const waitFor = (msg: string, ms = WAIT_MS): Promise<LogLine> => {
     const seen = lines.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
     if (seen) return Promise.resolve(seen)
-    return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}"`)
+    if (ended !== undefined) return Promise.reject(notLogged(ended, msg))
+    return within(new Promise<LogLine>((resolve, reject) => waiters.push({ msg, resolve, reject })), `log line "${msg}"`, ms)
   }
-  return { lines, push, waitFor }
+  const end = (why: string): void => {
+    ended = why
+    for (const waiter of waiters.splice(0)) waiter.reject(notLogged(why, waiter.msg))
+  }
+  return { lines, push, waitFor, end }
 }
 
 /** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */

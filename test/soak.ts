@@ -1,3 +1,4 @@
+import type { LogLine } from './helpers.js'
 import { DeliveryChecker } from './soak-checker.js'
 import { startSoakChild, type SoakChild } from './soak-child.js'
 import { SoakLoad } from './soak-load.js'
@@ -41,7 +42,7 @@ async function connectionsWhenQuiet(server: SoakChild): Promise<number> {
   return connections
 }
 
-type Run = { load: SoakLoad; checker: DeliveryChecker; logs: Record<string, unknown>[]; warm: Memory; after: Memory; seconds: number; warmupSeconds: number; acksAtWarm: number; connectionsLeft: number }
+type Run = { load: SoakLoad; checker: DeliveryChecker; logs: LogLine[]; warm: Memory; after: Memory; seconds: number; warmupSeconds: number; acksAtWarm: number; connectionsLeft: number }
 
 function report(run: Run): Record<string, number | string> {
   const { load, checker, warm, after } = run
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const after = await server.measure()
   await server.stop()
 
-  const run: Run = { load, checker, logs: server.logs, warm, after, seconds: loadSeconds, warmupSeconds: warmupMs / 1_000, acksAtWarm, connectionsLeft }
+  const run: Run = { load, checker, logs: server.logs(), warm, after, seconds: loadSeconds, warmupSeconds: warmupMs / 1_000, acksAtWarm, connectionsLeft }
   process.stdout.write(JSON.stringify(report(run), null, 2) + '\n')
   const found = problems(run)
   for (const problem of found) process.stdout.write(`FAIL ${problem}\n`)
