@@ -1,6 +1,6 @@
-import { CheckedSubscriber, open, Publisher, type Tally } from './soak-clients.js'
-import type { DeliveryChecker } from './soak-checker.js'
-import { between, delay, pick, rest, settlesWithin } from './soak-util.js'
+import { CheckedSubscriber, open, Publisher, type Tally } from './clients.js'
+import type { DeliveryChecker } from './checker.js'
+import { between, delay, pick, rest, settlesWithin } from './util.js'
 
 /** The soak's traffic: who connects, subscribes, publishes and misbehaves, and how often. */
 

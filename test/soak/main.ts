@@ -1,14 +1,14 @@
-import type { LogLine } from './helpers.js'
-import { DeliveryChecker } from './soak-checker.js'
-import { startSoakChild, type SoakChild } from './soak-child.js'
-import { SoakLoad } from './soak-load.js'
-import type { Memory } from './soak-server.js'
-import { delay, rest } from './soak-util.js'
+import type { LogLine } from '../helpers.js'
+import { DeliveryChecker } from './checker.js'
+import { startSoakChild, type SoakChild } from './server-process.js'
+import { SoakLoad } from './load.js'
+import type { Memory } from './server.js'
+import { delay, rest } from './util.js'
 
 /**
  * The soak: `npm run soak -- --seconds N` (default 60). Publishers and
  * subscribers over many topics with churn, slow consumers and clients that
- * never answer pings (see soak-load.ts), against the server in a child
+ * never answer pings (see load.ts), against the server in a child
  * process. It prints a JSON report, then `soak passed`, or each problem and
  * exits 1: any lost, duplicated or reordered event, any INTERNAL error or
  * error log line, a connection left behind, or resident memory after the run

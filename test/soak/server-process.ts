@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
-import { spawnServer } from './child.js'
-import type { LogLine } from './helpers.js'
-import type { Memory, SoakReply, SoakRequest } from './soak-server.js'
+import { spawnServer } from '../child.js'
+import type { LogLine } from '../helpers.js'
+import type { Memory, SoakReply, SoakRequest } from './server.js'
 
 /** The soak server seen from the soak: started as a child with --expose-gc, asked for memory readings, stopped. */
 export type SoakChild = {
@@ -18,7 +18,7 @@ export type SoakChild = {
 export async function startSoakChild(env: Record<string, string>): Promise<SoakChild> {
   const server = await spawnServer(undefined, {
     nodeFlags: ['--expose-gc'],
-    entry: ['--import', 'tsx', fileURLToPath(new URL('soak-server.ts', import.meta.url))],
+    entry: ['--import', 'tsx', fileURLToPath(new URL('server.ts', import.meta.url))],
     env,
     ipc: true,
   })
