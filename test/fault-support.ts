@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
-import type { Socket } from 'node:net'
 import type { TestContext } from 'node:test'
-import { connect, request, WAIT_MS, within } from './helpers.js'
+import { connect, request, WAIT_MS } from './helpers.js'
 import { SeqLedger } from './seq-ledger.js'
 
 /** What the fault tests share: a pair of well-behaved clients to prove service goes on, and waits on server state. */
@@ -40,18 +39,3 @@ export async function healthyPair(t: TestContext, wsUrl: string, topic: string):
   return { roundTrip, ledger }
 }
 
-export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
-
-/** Waits until the server has sent `text` on a raw socket. */
-export function readUntil(socket: Socket, text: string): Promise<void> {
-  let seen = ''
-  return within(new Promise((resolve) => {
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('latin1')
-      if (!seen.includes(text)) return
-      socket.off('data', onData)
-      resolve()
-    }
-    socket.on('data', onData)
-  }), `${text} on a raw socket`)
-}

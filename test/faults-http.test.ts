@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
-import { createTopic, request, startServer } from './helpers.js'
-import { errorLines, eventually, health, healthyPair } from './fault-support.js'
+import { createTopic, errorLines, request, startServer } from './helpers.js'
+import { eventually, health, healthyPair } from './fault-support.js'
 import { openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import test, { type TestContext } from 'node:test'
 import { spawnServer } from './child.js'
-import { connect, createTopic, within, type Client, type Frame } from './helpers.js'
-import { errorLines, healthyPair } from './fault-support.js'
+import { connect, createTopic, errorLines, within, type Client, type Frame } from './helpers.js'
+import { healthyPair } from './fault-support.js'
 import { openSocket } from './raw-socket.js'
 import { SeqLedger } from './seq-ledger.js'
 

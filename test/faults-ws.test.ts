@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
-import { createTopic, startServer, within } from './helpers.js'
-import { errorLines, eventually, health, healthyPair, readUntil } from './fault-support.js'
-import { maskedTextFrame, openRawWebSocket } from './raw-socket.js'
+import { createTopic, errorLines, startServer, within } from './helpers.js'
+import { eventually, health, healthyPair } from './fault-support.js'
+import { maskedTextFrame, openRawWebSocket, readUntil } from './raw-socket.js'
 
 for (const [how, vanish] of [
   ['closes its socket', (socket: Socket) => socket.end()],

@@ -48,6 +48,9 @@ export function watchLog(): {
   return { lines, push, waitFor, end }
 }
 
+/** The raw log lines at level error: a test that provokes faults expects none. */
+export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
+
 /** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
 export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
   const log = watchLog()
@@ -116,8 +119,8 @@ export type Client = {
   next(): Promise<Frame>
   /** The next frame's exact text. */
   nextRaw(): Promise<string>
-  /** Sends a ping and returns every frame that arrived before its pong. */
-  drain(): Promise<Frame[]>
+  /** Sends a ping and returns every frame that arrived before its pong, each read by `parse` (plain JSON.parse unless given). */
+  drain(parse?: (text: string) => Frame): Promise<Frame[]>
   /** Resolves with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>
 }
@@ -153,12 +156,12 @@ export async function connect(t: TestContext, wsUrl: string, options: ClientOpti
   }
   const next = async (): Promise<Frame> => JSON.parse(await nextRaw()) as Frame
   const send = (frame: object | string): void => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
-  const drain = async (): Promise<Frame[]> => {
+  const drain = async (parse = (text: string): Frame => JSON.parse(text) as Frame): Promise<Frame[]> => {
     const id = `barrier-${++barrierCount}`
     send({ type: 'ping', request_id: id })
     const before: Frame[] = []
     for (;;) {
-      const frame = await next()
+      const frame = parse(await nextRaw())
       if (frame.type === 'pong' && frame.request_id === id) return before
       before.push(frame)
     }

@@ -1,9 +1,9 @@
-import type { LogLine } from '../helpers.js'
+import { request, type LogLine } from '../helpers.js'
 import { DeliveryChecker } from './checker.js'
 import { startSoakChild, type SoakChild } from './server-process.js'
 import { SoakLoad } from './load.js'
 import type { Memory } from './server.js'
-import { delay, rest } from './util.js'
+import { delay } from './util.js'
 
 /**
  * The soak: `npm run soak -- --seconds N` (default 60). Publishers and
@@ -36,7 +36,7 @@ const mib = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MiB`
 async function connectionsWhenQuiet(server: SoakChild): Promise<number> {
   let connections = -1
   for (let waited = 0; waited < 15_000 && connections !== 0; waited += 100) {
-    connections = ((await rest(server.url, 'GET', '/health')).body as { connections: number }).connections
+    connections = ((await request(server.url, 'GET', '/health')).body as { connections: number }).connections
     if (connections !== 0) await delay(100)
   }
   return connections
