@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict'
 import test, { type TestContext } from 'node:test'
 import { spawnServer } from './child.js'
-import { connect, createTopic, errorLines, within, type Client, type Frame } from './helpers.js'
+import { connect, createTopic, errorLines, subscribedClient, within, type Client, type Frame } from './helpers.js'
 import { healthyPair } from './fault-support.js'
 import { openSocket } from './raw-socket.js'
 import { SeqLedger } from './seq-ledger.js'
 
 test('a burst of connections past the open-file limit is refused, logged, and existing clients keep being served', { timeout: 60_000 }, async (t) => {
   const server = await spawnServer(t, { openFiles: 256 })
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const sockets = await Promise.all(Array.from({ length: 400 }, () => openSocket(t, server.port)))
   let shed = 0
   const firstShed = new Promise((resolve) => {
@@ -56,9 +55,7 @@ const WINDOW = 500
 test('SIGTERM during a burst of publishes loses no acknowledged event and exits 0', { timeout: 60_000 }, async (t) => {
   const server = await spawnServer(t)
   await createTopic(server.url, 'burst')
-  const subscriber = await connect(t, server.wsUrl)
-  subscriber.send({ type: 'subscribe', topic: 'burst' })
-  assert.equal((await subscriber.next()).type, 'ack')
+  const subscriber = await subscribedClient(t, server.wsUrl, 'burst')
   const publisher = await connect(t, server.wsUrl)
   const events = new SeqLedger()
   events.expect('burst', 0)

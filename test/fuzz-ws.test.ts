@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
 import fc from 'fast-check'
-import { connect, createTopic, errorLines, startServer, within, type Frame } from './helpers.js'
+import { connect, createTopic, errorLines, startServer, subscribedClient, within, type Frame } from './helpers.js'
 import { FUZZ_RUNS, LIVE_TOPICS, wsInput, type WsInput } from './fuzz-inputs.js'
 import { assertNoPollution, confirmDelivered, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
 import { parseServerFrame } from './wire-checks.js'
@@ -56,9 +56,7 @@ function checkReply(input: WsInput, reply: Frame | undefined): Acked | undefined
 test('a payload nested too deeply to encode is refused without burning a seq', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'deep')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'deep' })
-  assert.equal((await client.next()).type, 'ack')
+  const client = await subscribedClient(t, server.wsUrl, 'deep')
   const nested = '['.repeat(50_000) + ']'.repeat(50_000)
   client.send(`{"type":"publish","topic":"deep","request_id":"deep-1","message":{"payload":${nested}}}`)
   const refused = await client.next()

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import { WebSocket, type ClientOptions } from 'ws'
 import { createLogger, startServer as start, type RunningServer, type ServerOptions } from '../src/server.js'
@@ -167,4 +168,12 @@ export async function connect(t: TestContext, wsUrl: string, options: ClientOpti
     }
   }
   return { ws, send, next, nextRaw, drain, closed }
+}
+
+/** Opens a client subscribed to `topic`, which must exist; its ack is read already. */
+export async function subscribedClient(t: TestContext, wsUrl: string, topic: string): Promise<Client> {
+  const client = await connect(t, wsUrl)
+  client.send({ type: 'subscribe', topic })
+  assert.equal((await client.next()).type, 'ack', `the subscribe to '${topic}'`)
+  return client
 }

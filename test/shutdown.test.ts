@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { connect, createTopic, request, startServer, within, type Client } from './helpers.js'
+import { connect, createTopic, request, startServer, subscribedClient, within, type Client } from './helpers.js'
 import { buildProject, spawnServer } from './child.js'
 import { maskedTextFrame, openRawWebSocket } from './raw-socket.js'
 
@@ -26,11 +26,7 @@ after(() => build?.remove())
 test('SIGTERM closes every client with 1001 and exits 0 well within the timeout', async (t) => {
   const server = await spawnServer(t, { entry: [build.entry], env: { SHUTDOWN_TIMEOUT_MS: '3000' } })
   await createTopic(server.url, 'live')
-  const subscribers = await Promise.all([connect(t, server.wsUrl), connect(t, server.wsUrl)])
-  for (const s of subscribers) {
-    s.send({ type: 'subscribe', topic: 'live' })
-    await s.next()
-  }
+  const subscribers = await Promise.all([subscribedClient(t, server.wsUrl, 'live'), subscribedClient(t, server.wsUrl, 'live')])
   const publisher = await connect(t, server.wsUrl)
   const stream = publishContinuously(publisher)
   await subscribers[0]?.next()
@@ -81,9 +77,7 @@ test('a second signal exits at once', async (t) => {
 test('close() from the library shuts down gracefully and leaves the process running', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'live')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'live' })
-  await client.next()
+  const client = await subscribedClient(t, server.wsUrl, 'live')
   await server.close()
   assert.deepEqual(await within(client.closed, 'the 1001 close'), { code: 1001, reason: REASON })
   await assert.rejects(request(server.url, 'GET', '/health'), 'the port is closed once close() resolves')
