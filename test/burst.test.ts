@@ -1,15 +1,12 @@
-import assert from 'node:assert/strict'
 import test from 'node:test'
-import { connect, createTopic, startServer, within, type Frame } from './helpers.js'
+import { connect, createTopic, startServer, subscribedClient, within, type Frame } from './helpers.js'
 import { SeqLedger } from './seq-ledger.js'
 
 // The limit is low so that one turn's worth of events (a single 64 KiB read holds ~900 publishes) passes it.
 test('a subscriber that keeps reading is not dropped as slow when a publish burst lands in one turn', async (t) => {
   const server = await startServer(t, { maxBufferedBytes: 65_536 })
   await createTopic(server.url, 'burst')
-  const subscriber = await connect(t, server.wsUrl)
-  subscriber.send({ type: 'subscribe', topic: 'burst' })
-  assert.equal((await subscriber.next()).type, 'ack')
+  const subscriber = await subscribedClient(t, server.wsUrl, 'burst')
   const publisher = await connect(t, server.wsUrl)
   const total = 5_000
   const ledger = new SeqLedger()

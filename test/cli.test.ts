@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { request, within } from './helpers.js'
-import { runNode, SOURCE_ENTRY, spawnServer } from './child.js'
+import { runNode, spawnServer } from './child.js'
 
 const badValues: [string, string][] = [
   ['PORT', '99999'],
@@ -19,7 +19,7 @@ const badValues: [string, string][] = [
 
 test('the CLI refuses each bad variable with exit code 1 and one line naming it', async (t) => {
   await Promise.all(badValues.map(async ([variable, value]) => {
-    const run = runNode(t, SOURCE_ENTRY, { [variable]: value })
+    const run = runNode(t, { env: { [variable]: value } })
     const { code } = await within(run.exited, `the CLI to exit for ${variable}`, 15_000)
     assert.equal(code, 1, `${variable}=${value}`)
     assert.equal(run.stderr.length, 1, `one line for ${variable}: ${run.stderr.join(' | ')}`)
@@ -28,15 +28,15 @@ test('the CLI refuses each bad variable with exit code 1 and one line naming it'
 })
 
 test('a bad configuration line never echoes the API key', async (t) => {
-  const run = runNode(t, SOURCE_ENTRY, { API_KEY: 'super-secret', PORT: 'nope' })
+  const run = runNode(t, { env: { API_KEY: 'super-secret', PORT: 'nope' } })
   assert.equal((await within(run.exited, 'the CLI to exit', 15_000)).code, 1)
   assert.ok(!run.stderr.join('\n').includes('super-secret'))
   assert.ok(!run.stdout.join('\n').includes('super-secret'))
 })
 
 test('the CLI serves on the configured port, logs JSON lines and exits 0 on SIGTERM', async (t) => {
-  const server = await spawnServer(t, SOURCE_ENTRY, { API_KEY: 'super-secret' })
-  const res = await request(`http://127.0.0.1:${server.port}`, 'GET', '/health')
+  const server = await spawnServer(t, { env: { API_KEY: 'super-secret' } })
+  const res = await request(server.url, 'GET', '/health')
   assert.equal(res.status, 200)
   server.child.kill('SIGTERM')
   assert.equal((await within(server.exited, 'the server to exit', 15_000)).code, 0)

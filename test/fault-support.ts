@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
-import type { Socket } from 'node:net'
 import type { TestContext } from 'node:test'
-import { connect, request, WAIT_MS, within } from './helpers.js'
+import { connect, createTopic, request, subscribedClient, WAIT_MS } from './helpers.js'
 import { SeqLedger } from './seq-ledger.js'
 
 /** What the fault tests share: a pair of well-behaved clients to prove service goes on, and waits on server state. */
@@ -21,12 +20,15 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 export const health = async (base: string): Promise<{ connections: number; subscribers: number }> =>
   (await request(base, 'GET', '/health')).body as { connections: number; subscribers: number }
 
-/** A subscriber and a publisher on `topic`; `roundTrip()` proves both are still served, with nothing lost. */
-export async function healthyPair(t: TestContext, wsUrl: string, topic: string): Promise<{ roundTrip(): Promise<void>; ledger: SeqLedger }> {
-  const subscriber = await connect(t, wsUrl)
-  const publisher = await connect(t, wsUrl)
-  subscriber.send({ type: 'subscribe', topic })
-  assert.equal((await subscriber.next()).type, 'ack')
+/** Creates `topic` with a subscriber and a publisher on it; `roundTrip()` proves both are still served, with nothing lost. */
+export async function healthyPair(
+  t: TestContext,
+  server: { url: string; wsUrl: string },
+  topic: string,
+): Promise<{ roundTrip(): Promise<void>; ledger: SeqLedger }> {
+  await createTopic(server.url, topic)
+  const subscriber = await subscribedClient(t, server.wsUrl, topic)
+  const publisher = await connect(t, server.wsUrl)
   const ledger = new SeqLedger()
   ledger.expect(topic, 0)
   const roundTrip = async (): Promise<void> => {
@@ -40,18 +42,3 @@ export async function healthyPair(t: TestContext, wsUrl: string, topic: string):
   return { roundTrip, ledger }
 }
 
-export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
-
-/** Waits until the server has sent `text` on a raw socket. */
-export function readUntil(socket: Socket, text: string): Promise<void> {
-  let seen = ''
-  return within(new Promise((resolve) => {
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('latin1')
-      if (!seen.includes(text)) return
-      socket.off('data', onData)
-      resolve()
-    }
-    socket.on('data', onData)
-  }), `${text} on a raw socket`)
-}

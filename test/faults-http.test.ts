@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
-import { createTopic, request, startServer } from './helpers.js'
-import { errorLines, eventually, health, healthyPair } from './fault-support.js'
+import { errorLines, request, startServer } from './helpers.js'
+import { eventually, health, healthyPair } from './fault-support.js'
 import { openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 
@@ -45,8 +45,7 @@ function dribble(socket: Socket, text: string, everyMs: number): void {
 
 test('a client sending its headers byte by byte gets 408 at the header timeout while others are served', async (t) => {
   const server = await startServer(t, QUICK_TIMEOUTS)
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const slow = await openSocket(t, server.address.port)
   const answer = readUntilClosed(slow, 'the server to drop the slow client')
   dribble(slow, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ' + 'x'.repeat(500) + '\r\n\r\n', 20)
@@ -60,8 +59,7 @@ test('a client sending its headers byte by byte gets 408 at the header timeout w
 
 test('a client sending its body byte by byte gets 408 at the request timeout while others are served', async (t) => {
   const server = await startServer(t, QUICK_TIMEOUTS)
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const slow = await openSocket(t, server.address.port)
   const answer = readUntilClosed(slow, 'the server to drop the slow client')
   const body = JSON.stringify({ payload: 'p'.repeat(400) })
@@ -82,8 +80,7 @@ for (const [how, vanish] of [
 ] as const) {
   test(`a client that ${how} half way through a request body is not a server error`, async (t) => {
     const server = await startServer(t, QUICK_TIMEOUTS)
-    await createTopic(server.url, 'busy')
-    const pair = await healthyPair(t, server.wsUrl, 'busy')
+    const pair = await healthyPair(t, server, 'busy')
     const socket = await openSocket(t, server.address.port)
     socket.write('POST /topics/busy/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"payload":')
     await pair.roundTrip()
@@ -98,8 +95,7 @@ for (const [how, vanish] of [
 
 test('an upgrade request that stalls half way is dropped at the header timeout', async (t) => {
   const server = await startServer(t, QUICK_TIMEOUTS)
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const stalled = await openSocket(t, server.address.port)
   const answer = readUntilClosed(stalled, 'the server to drop the stalled upgrade')
   stalled.write(upgradeRequest(server.address.port).slice(0, 60))
@@ -112,8 +108,7 @@ test('an upgrade request that stalls half way is dropped at the header timeout',
 
 test('three hundred sockets that connect and never send a byte do not stop service, and are dropped', async (t) => {
   const server = await startServer(t, QUICK_TIMEOUTS)
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const idle = await Promise.all(Array.from({ length: 300 }, () => openSocket(t, server.address.port)))
   const allClosed = Promise.all(idle.map((socket) => readUntilClosed(socket, 'an idle socket to be dropped')))
   for (let i = 0; i < 5; i++) await pair.roundTrip()

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict'
 import test, { type TestContext } from 'node:test'
-import { spawnServer } from './child-server.js'
-import { connect, createTopic, within, type Client, type Frame } from './helpers.js'
+import { spawnServer } from './child.js'
+import { connect, createTopic, errorLines, subscribedClient, within, type Client, type Frame } from './helpers.js'
 import { healthyPair } from './fault-support.js'
 import { openSocket } from './raw-socket.js'
 import { SeqLedger } from './seq-ledger.js'
 
 test('a burst of connections past the open-file limit is refused, logged, and existing clients keep being served', { timeout: 60_000 }, async (t) => {
   const server = await spawnServer(t, { openFiles: 256 })
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   const sockets = await Promise.all(Array.from({ length: 400 }, () => openSocket(t, server.port)))
   let shed = 0
   const firstShed = new Promise((resolve) => {
@@ -17,7 +16,7 @@ test('a burst of connections past the open-file limit is refused, logged, and ex
   })
   // The kernel completes every handshake; the server refuses what would pass its file limit.
   await within(firstShed, 'the server to refuse a connection past its file limit', 15_000)
-  const refusal = await server.logLine((line) => line.msg === 'connection refused: open-file limit reached', 'the refusal log line')
+  const refusal = await server.waitForLog('connection refused: open-file limit reached', 15_000)
   assert.equal(refusal.level, 'warn')
   assert.equal(refusal.max_connections, 256 - 32)
   for (let i = 0; i < 5; i++) await pair.roundTrip()
@@ -28,7 +27,7 @@ test('a burst of connections past the open-file limit is refused, logged, and ex
   assert.equal((await late.next()).type, 'pong')
   await pair.roundTrip()
   assert.equal(server.child.exitCode, null, 'the server died')
-  assert.deepEqual(server.logs.filter((line) => line.level === 'error'), [])
+  assert.deepEqual(errorLines(server.stdout), [])
   t.diagnostic(`burst of 400 sockets at a 256-file limit: ${shedWhileFull} shed by the server, ${pair.ledger.checked} events delivered to existing clients, 0 lost`)
 })
 
@@ -56,9 +55,7 @@ const WINDOW = 500
 test('SIGTERM during a burst of publishes loses no acknowledged event and exits 0', { timeout: 60_000 }, async (t) => {
   const server = await spawnServer(t)
   await createTopic(server.url, 'burst')
-  const subscriber = await connect(t, server.wsUrl)
-  subscriber.send({ type: 'subscribe', topic: 'burst' })
-  assert.equal((await subscriber.next()).type, 'ack')
+  const subscriber = await subscribedClient(t, server.wsUrl, 'burst')
   const publisher = await connect(t, server.wsUrl)
   const events = new SeqLedger()
   events.expect('burst', 0)
@@ -85,7 +82,7 @@ test('SIGTERM during a burst of publishes loses no acknowledged event and exits 
   const [subscriberClose, publisherClose] = await Promise.all([subscriberClosed, publisherClosed])
   assert.deepEqual(subscriberClose, { code: 1001, reason: 'Server is shutting down' })
   assert.deepEqual(publisherClose, { code: 1001, reason: 'Server is shutting down' })
-  assert.equal(await within(server.exited, 'the server to exit', 15_000), 0)
+  assert.deepEqual(await within(server.exited, 'the server to exit', 15_000), { code: 0, signal: null })
   for (const frame of received) events.record(frame)
   for (const reply of replies) {
     assert.equal(reply.type, 'ack', `publish failed: ${JSON.stringify(reply)}`)

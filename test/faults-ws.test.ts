@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
-import { createTopic, startServer, within } from './helpers.js'
-import { errorLines, eventually, health, healthyPair, readUntil } from './fault-support.js'
-import { maskedTextFrame, openRawWebSocket } from './raw-socket.js'
+import { errorLines, startServer, within } from './helpers.js'
+import { eventually, health, healthyPair } from './fault-support.js'
+import { maskedTextFrame, openRawWebSocket, readUntil } from './raw-socket.js'
 
 for (const [how, vanish] of [
   ['closes its socket', (socket: Socket) => socket.end()],
@@ -11,8 +11,7 @@ for (const [how, vanish] of [
 ] as const) {
   test(`a subscriber that ${how} mid-frame is forgotten and nobody else is affected`, async (t) => {
     const server = await startServer(t)
-    await createTopic(server.url, 'busy')
-    const pair = await healthyPair(t, server.wsUrl, 'busy')
+    const pair = await healthyPair(t, server, 'busy')
     for (let round = 0; round < 20; round++) {
       const socket = await openRawWebSocket(t, server.address.port)
       const gone = new Promise((resolve) => socket.once('close', resolve))
@@ -34,8 +33,7 @@ for (const [how, vanish] of [
 
 test('a client that never answers pings is terminated by the heartbeat and its subscriptions freed', async (t) => {
   const server = await startServer(t, { heartbeatIntervalMs: 100 })
-  await createTopic(server.url, 'busy')
-  const pair = await healthyPair(t, server.wsUrl, 'busy')
+  const pair = await healthyPair(t, server, 'busy')
   // A raw socket never answers the server's pings, unlike the ws client.
   const mute = await openRawWebSocket(t, server.address.port)
   mute.write(maskedTextFrame(JSON.stringify({ type: 'subscribe', topic: 'busy' })))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
 import test from 'node:test'
 import fc from 'fast-check'
-import { connect, createTopic, request, startServer, WAIT_MS } from './helpers.js'
+import { connect, createTopic, errorLines, request, startServer, WAIT_MS } from './helpers.js'
 import { FUZZ_RUNS, httpInput, rawHttpInput, type HttpInput } from './fuzz-inputs.js'
 import { openSocket, parseResponse, readUntilClosed } from './raw-socket.js'
 import { assertNoPollution, confirmDelivered, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
@@ -73,11 +73,11 @@ test(`fuzzed HTTP requests (${HTTP_CASES} cases) get a JSON reply or a problem d
     }),
     { numRuns: HTTP_CASES, endOnFailure: true, includeErrorInReport: true },
   )
-  await confirmDelivered(side, acked, 'side-http')
+  await confirmDelivered(side, acked)
   const health = await send(agent, base, { method: 'GET', path: '/health', headers: {}, body: undefined })
   assert.equal(health.status, 200)
   t.diagnostic(`http cases: ${cases} requests; side subscriber checked ${side.ledger.checked} events, 0 lost`)
-  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+  assert.deepEqual(errorLines(server.logs), [])
 })
 
 test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem document or nothing, and never take the server down`, { timeout: Math.max(20_000, RAW_CASES * 100) }, async (t) => {
@@ -115,5 +115,5 @@ test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem doc
   )
   assert.equal((await request(server.url, 'GET', '/health')).status, 200)
   t.diagnostic(`raw http cases: ${RAW_CASES} byte streams, ${answered} answered`)
-  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+  assert.deepEqual(errorLines(server.logs), [])
 })

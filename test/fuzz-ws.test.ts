@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import test from 'node:test'
 import fc from 'fast-check'
-import { connect, createTopic, startServer, within, type Frame } from './helpers.js'
+import { connect, createTopic, errorLines, startServer, subscribedClient, within, type Frame } from './helpers.js'
 import { FUZZ_RUNS, LIVE_TOPICS, wsInput, type WsInput } from './fuzz-inputs.js'
-import { assertNoPollution, confirmDelivered, framesUntilPong, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
+import { assertNoPollution, confirmDelivered, ROOMY_QUEUE, snapshotPrototypes, watchAllTopics, type Acked } from './side-watch.js'
+import { parseServerFrame } from './wire-checks.js'
 
 /** Frames sent before each ping barrier: enough to batch, few enough to read a failure. */
 const FRAMES_PER_BATCH = 50
@@ -55,9 +56,7 @@ function checkReply(input: WsInput, reply: Frame | undefined): Acked | undefined
 test('a payload nested too deeply to encode is refused without burning a seq', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'deep')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'deep' })
-  assert.equal((await client.next()).type, 'ack')
+  const client = await subscribedClient(t, server.wsUrl, 'deep')
   const nested = '['.repeat(50_000) + ']'.repeat(50_000)
   client.send(`{"type":"publish","topic":"deep","request_id":"deep-1","message":{"payload":${nested}}}`)
   const refused = await client.next()
@@ -68,7 +67,7 @@ test('a payload nested too deeply to encode is refused without burning a seq', a
   const event = await client.next()
   assert.equal(event.type, 'event')
   assert.equal(event.seq, 1, 'the refused publish took a seq, leaving a gap')
-  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+  assert.deepEqual(errorLines(server.logs), [])
 })
 
 test(`fuzzed WebSocket frames (${WS_CASES} cases) get well-formed replies, the connection stays open and nothing is lost`, { timeout: Math.max(20_000, WS_CASES * 10) }, async (t) => {
@@ -83,22 +82,22 @@ test(`fuzzed WebSocket frames (${WS_CASES} cases) get well-formed replies, the c
 
   await fc.assert(
     fc.asyncProperty(fc.array(wsInput, { minLength: FRAMES_PER_BATCH, maxLength: FRAMES_PER_BATCH }), async (inputs) => {
-      const barrier = `fuzz-${++batch}`
+      batch++
       for (const input of inputs) {
         if (input.kind === 'binary') fuzzer.ws.send(input.bytes, { binary: true })
         else fuzzer.ws.send(input.text)
       }
-      const replies = (await framesUntilPong(fuzzer, barrier)).filter((frame) => frame.type !== 'event')
+      const replies = (await fuzzer.drain(parseServerFrame)).filter((frame) => frame.type !== 'event')
       assert.equal(closedWith, undefined, 'the server closed the fuzzed connection')
       assert.equal(replies.length, inputs.length, 'not exactly one reply per frame')
       const acked = inputs.map((input, i) => checkReply(input, replies[i])).filter((a): a is Acked => a !== undefined)
-      await confirmDelivered(side, acked, `side-${barrier}`)
+      await confirmDelivered(side, acked)
       assertNoPollution(prototypes)
     }),
     { numRuns: Math.ceil(WS_CASES / FRAMES_PER_BATCH), endOnFailure: true, includeErrorInReport: true },
   )
   t.diagnostic(`ws cases: ${batch * FRAMES_PER_BATCH} frames; side subscriber checked ${side.ledger.checked} events, 0 lost`)
-  assert.deepEqual(server.logs.filter((line) => line.includes('"level":"error"')), [])
+  assert.deepEqual(errorLines(server.logs), [])
 })
 
 test('a text frame that is not UTF-8 closes the connection with 1007 and nobody else notices', async (t) => {
@@ -112,7 +111,7 @@ test('a text frame that is not UTF-8 closes the connection with 1007 and nobody 
   const publisher = await connect(t, server.wsUrl)
   publisher.send({ type: 'publish', topic: 'utf8', message: { payload: 'still here' } })
   const ack = await publisher.next()
-  await confirmDelivered(side, [{ topic: 'utf8', seq: ack.seq ?? 0, id: ack.message_id ?? '' }], 'side-utf8')
+  await confirmDelivered(side, [{ topic: 'utf8', seq: ack.seq ?? 0, id: ack.message_id ?? '' }])
 })
 
 test('a frame over the payload limit closes only its own connection, with 1009', async (t) => {
@@ -130,5 +129,5 @@ test('a frame over the payload limit closes only its own connection, with 1009',
   const publisher = await connect(t, server.wsUrl)
   publisher.send({ type: 'publish', topic: 'big', message: { payload: 'after' } })
   const ack = await publisher.next()
-  await confirmDelivered(side, [{ topic: 'big', seq: ack.seq ?? 0, id: ack.message_id ?? '' }], 'side-big')
+  await confirmDelivered(side, [{ topic: 'big', seq: ack.seq ?? 0, id: ack.message_id ?? '' }])
 })

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import { WebSocket, type ClientOptions } from 'ws'
 import { createLogger, startServer as start, type RunningServer, type ServerOptions } from '../src/server.js'
@@ -16,9 +17,16 @@ export type TestServer = RunningServer & {
 }
 
 /** Collects JSON log lines as text and lets a test await one by its msg. */
-export function watchLog(): { lines: string[]; push(text: string): void; waitFor(msg: string): Promise<LogLine> } {
+export function watchLog(): {
+  lines: string[]
+  push(text: string): void
+  waitFor(msg: string, ms?: number): Promise<LogLine>
+  /** No more lines will come: every wait still open fails now with `why`, rather than at its timeout. */
+  end(why: string): void
+} {
   const lines: string[] = []
-  const waiters: { msg: string; resolve(line: LogLine): void }[] = []
+  const waiters: { msg: string; resolve(line: LogLine): void; reject(error: Error): void }[] = []
+  let ended: string | undefined
   const push = (text: string): void => {
     lines.push(text)
     const line = JSON.parse(text) as LogLine
@@ -27,13 +35,22 @@ export function watchLog(): { lines: string[]; push(text: string): void; waitFor
       waiter.resolve(line)
     }
   }
-  const waitFor = (msg: string): Promise<LogLine> => {
+  const notLogged = (why: string, msg: string): Error => new Error(`${why} before logging "${msg}"`)
+  const waitFor = (msg: string, ms = WAIT_MS): Promise<LogLine> => {
     const seen = lines.map((text) => JSON.parse(text) as LogLine).find((line) => line.msg === msg)
     if (seen) return Promise.resolve(seen)
-    return within(new Promise<LogLine>((resolve) => waiters.push({ msg, resolve })), `log line "${msg}"`)
+    if (ended !== undefined) return Promise.reject(notLogged(ended, msg))
+    return within(new Promise<LogLine>((resolve, reject) => waiters.push({ msg, resolve, reject })), `log line "${msg}"`, ms)
   }
-  return { lines, push, waitFor }
+  const end = (why: string): void => {
+    ended = why
+    for (const waiter of waiters.splice(0)) waiter.reject(notLogged(why, waiter.msg))
+  }
+  return { lines, push, waitFor, end }
 }
+
+/** The raw log lines at level error: a test that provokes faults expects none. */
+export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
 
 /** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
 export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
@@ -103,8 +120,8 @@ export type Client = {
   next(): Promise<Frame>
   /** The next frame's exact text. */
   nextRaw(): Promise<string>
-  /** Sends a ping and returns every frame that arrived before its pong. */
-  drain(): Promise<Frame[]>
+  /** Sends a ping and returns every frame that arrived before its pong, each read by `parse` (plain JSON.parse unless given). */
+  drain(parse?: (text: string) => Frame): Promise<Frame[]>
   /** Resolves with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>
 }
@@ -140,15 +157,23 @@ export async function connect(t: TestContext, wsUrl: string, options: ClientOpti
   }
   const next = async (): Promise<Frame> => JSON.parse(await nextRaw()) as Frame
   const send = (frame: object | string): void => ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
-  const drain = async (): Promise<Frame[]> => {
+  const drain = async (parse = (text: string): Frame => JSON.parse(text) as Frame): Promise<Frame[]> => {
     const id = `barrier-${++barrierCount}`
     send({ type: 'ping', request_id: id })
     const before: Frame[] = []
     for (;;) {
-      const frame = await next()
+      const frame = parse(await nextRaw())
       if (frame.type === 'pong' && frame.request_id === id) return before
       before.push(frame)
     }
   }
   return { ws, send, next, nextRaw, drain, closed }
+}
+
+/** Opens a client subscribed to `topic`, which must exist; its ack is read already. */
+export async function subscribedClient(t: TestContext, wsUrl: string, topic: string): Promise<Client> {
+  const client = await connect(t, wsUrl)
+  client.send({ type: 'subscribe', topic })
+  assert.equal((await client.next()).type, 'ack', `the subscribe to '${topic}'`)
+  return client
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { connect, createTopic, request, startServer } from './helpers.js'
+import { connect, createTopic, request, startServer, subscribedClient } from './helpers.js'
 
 test('an unexpected error while handling a frame answers INTERNAL, is logged with a stack, and harms no one else', async (t) => {
   let failing = false
@@ -12,9 +12,7 @@ test('an unexpected error while handling a frame answers INTERNAL, is logged wit
   const server = await startServer(t, { clock })
   await createTopic(server.url, 'orders')
   const victim = await connect(t, server.wsUrl)
-  const bystander = await connect(t, server.wsUrl)
-  bystander.send({ type: 'subscribe', topic: 'orders' })
-  await bystander.next()
+  const bystander = await subscribedClient(t, server.wsUrl, 'orders')
 
   failing = true
   victim.send({ type: 'publish', topic: 'orders', request_id: 'boom', message: { payload: 1 } })

@@ -38,23 +38,25 @@ export const upgradeRequest = (port: number): string =>
   `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
   `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
 
+/** Everything the server sends on a raw socket up to and including the first `text`; bounded by `what`'s wait. */
+export function readUntil(socket: Socket, text: string, what = `${text} on a raw socket`): Promise<string> {
+  let seen = ''
+  return within(new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('latin1')
+      if (!seen.includes(text)) return
+      socket.off('data', onData)
+      resolve(seen)
+    }
+    socket.on('data', onData)
+  }), what)
+}
+
 /** Completes a WebSocket handshake by hand and returns the socket, ready for raw frames. */
 export async function openRawWebSocket(t: TestContext, port: number): Promise<Socket> {
   const socket = await openSocket(t, port)
   socket.write(upgradeRequest(port))
-  const head = await within(
-    new Promise<string>((resolve) => {
-      let seen = ''
-      const onData = (chunk: Buffer): void => {
-        seen += chunk.toString('latin1')
-        if (!seen.includes('\r\n\r\n')) return
-        socket.off('data', onData)
-        resolve(seen)
-      }
-      socket.on('data', onData)
-    }),
-    'the 101 Switching Protocols response',
-  )
+  const head = await readUntil(socket, '\r\n\r\n', 'the 101 Switching Protocols response')
   if (!head.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${head}`)
   return socket
 }

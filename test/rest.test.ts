@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { request as rawRequest } from 'node:http'
 import { test } from 'node:test'
-import { connect, createTopic, request, startServer, within } from './helpers.js'
+import { connect, createTopic, request, startServer, subscribedClient, within } from './helpers.js'
 
 const isoTs = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
@@ -59,9 +59,7 @@ test('GET /topics lists topics with their subscriber counts', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
   await createTopic(server.url, 'news')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'orders' })
-  await client.next()
+  await subscribedClient(t, server.wsUrl, 'orders')
   const res = await request(server.url, 'GET', '/topics')
   assert.equal(res.status, 200)
   assert.deepEqual(res.body, { topics: [{ name: 'orders', subscribers: 1 }, { name: 'news', subscribers: 0 }] })
@@ -85,9 +83,7 @@ test('an invalid topic name in the path is 400', async (t) => {
 test('POST /topics/{name}/messages publishes and reports seq and subscribers', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'orders' })
-  await client.next()
+  const client = await subscribedClient(t, server.wsUrl, 'orders')
   const res = await request(server.url, 'POST', '/topics/orders/messages', { id: 'm-1', payload: { item: 'Mouse' } })
   assert.equal(res.status, 200)
   assert.deepEqual(res.body, { status: 'published', topic: 'orders', message_id: 'm-1', seq: 1, subscribers: 1 })
@@ -192,9 +188,7 @@ test('GET /health reports status, uptime and counts', async (t) => {
 test('GET /stats reports messages and subscribers per topic', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'orders' })
-  await client.next()
+  await subscribedClient(t, server.wsUrl, 'orders')
   for (let i = 0; i < 3; i++) await request(server.url, 'POST', '/topics/orders/messages', { payload: i })
   const body = (await request(server.url, 'GET', '/stats')).body as Record<string, unknown>
   assert.deepEqual(body.topics, { orders: { messages: 3, subscribers: 1 } })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { connect, createTopic, request, startServer, within, type Client } from './helpers.js'
+import { connect, createTopic, request, startServer, subscribedClient, within, type Client } from './helpers.js'
 import { buildProject, spawnServer } from './child.js'
 import { maskedTextFrame, openRawWebSocket } from './raw-socket.js'
 
@@ -24,16 +24,10 @@ before(async () => { build = await buildProject() })
 after(() => build?.remove())
 
 test('SIGTERM closes every client with 1001 and exits 0 well within the timeout', async (t) => {
-  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '3000' })
-  const base = `http://127.0.0.1:${server.port}`
-  await createTopic(base, 'live')
-  const wsUrl = `ws://127.0.0.1:${server.port}/ws`
-  const subscribers = await Promise.all([connect(t, wsUrl), connect(t, wsUrl)])
-  for (const s of subscribers) {
-    s.send({ type: 'subscribe', topic: 'live' })
-    await s.next()
-  }
-  const publisher = await connect(t, wsUrl)
+  const server = await spawnServer(t, { entry: [build.entry], env: { SHUTDOWN_TIMEOUT_MS: '3000' } })
+  await createTopic(server.url, 'live')
+  const subscribers = await Promise.all([subscribedClient(t, server.wsUrl, 'live'), subscribedClient(t, server.wsUrl, 'live')])
+  const publisher = await connect(t, server.wsUrl)
   const stream = publishContinuously(publisher)
   await subscribers[0]?.next()
 
@@ -49,17 +43,17 @@ test('SIGTERM closes every client with 1001 and exits 0 well within the timeout'
 })
 
 test('a client that ignores the close frame does not hold the exit past SHUTDOWN_TIMEOUT_MS', async (t) => {
-  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '1000' })
+  const server = await spawnServer(t, { entry: [build.entry], env: { SHUTDOWN_TIMEOUT_MS: '1000' } })
   const stubborn = await openRawWebSocket(t, server.port)
   stubborn.pause()
   const signalledAt = performance.now()
   server.child.kill('SIGTERM')
   await server.waitForLog('shutting down')
   // While it drains, the port still answers health checks with 503.
-  const health = await request(`http://127.0.0.1:${server.port}`, 'GET', '/health')
+  const health = await request(server.url, 'GET', '/health')
   assert.equal(health.status, 503)
   assert.equal((health.body as { status: string }).status, 'shutting_down')
-  assert.equal((await request(`http://127.0.0.1:${server.port}`, 'GET', '/topics')).status, 503)
+  assert.equal((await request(server.url, 'GET', '/topics')).status, 503)
 
   assert.deepEqual(await within(server.exited, 'the process to exit'), { code: 0, signal: null })
   const elapsed = performance.now() - signalledAt
@@ -69,7 +63,7 @@ test('a client that ignores the close frame does not hold the exit past SHUTDOWN
 })
 
 test('a second signal exits at once', async (t) => {
-  const server = await spawnServer(t, [build.entry], { SHUTDOWN_TIMEOUT_MS: '60000' })
+  const server = await spawnServer(t, { entry: [build.entry], env: { SHUTDOWN_TIMEOUT_MS: '60000' } })
   const stubborn = await openRawWebSocket(t, server.port)
   stubborn.write(maskedTextFrame('{"type":"ping"}'))
   stubborn.pause()
@@ -83,9 +77,7 @@ test('a second signal exits at once', async (t) => {
 test('close() from the library shuts down gracefully and leaves the process running', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'live')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'live' })
-  await client.next()
+  const client = await subscribedClient(t, server.wsUrl, 'live')
   await server.close()
   assert.deepEqual(await within(client.closed, 'the 1001 close'), { code: 1001, reason: REASON })
   await assert.rejects(request(server.url, 'GET', '/health'), 'the port is closed once close() resolves')

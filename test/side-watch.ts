@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
-import { connect, type Client, type Frame, type TestServer } from './helpers.js'
+import { connect, type Client, type TestServer } from './helpers.js'
 import { SeqLedger } from './seq-ledger.js'
 import { parseServerFrame } from './wire-checks.js'
 
-/** What the fuzz properties share: the subscriber on the side, the barrier read and the prototype check. */
+/** What the fuzz properties share: the subscriber on the side and the prototype check. */
 
 /** Long generated strings fan out to every subscriber; a roomy queue keeps the slow-consumer rule out of the fuzz properties. */
 export const ROOMY_QUEUE = 256 * 1024 * 1024
@@ -15,17 +15,6 @@ export const snapshotPrototypes = (): string[][] => PROTOTYPES.map((p) => Reflec
 export function assertNoPollution(before: string[][]): void {
   assert.deepEqual(snapshotPrototypes(), before, 'a built-in prototype gained or lost a property')
   assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype was polluted')
-}
-
-/** Reads raw frames up to the pong of a fresh ping, checking every one is a well-formed server message. */
-export async function framesUntilPong(client: Client, barrier: string): Promise<Frame[]> {
-  client.send({ type: 'ping', request_id: barrier })
-  const frames: Frame[] = []
-  for (;;) {
-    const frame = parseServerFrame(await client.nextRaw())
-    if (frame.type === 'pong' && frame.request_id === barrier) return frames
-    frames.push(frame)
-  }
 }
 
 /** A publish the server acknowledged: the side subscriber must have received exactly this. */
@@ -43,8 +32,9 @@ export async function watchAllTopics(t: TestContext, server: TestServer, topics:
   return { client, ledger }
 }
 
-export async function confirmDelivered(side: { client: Client; ledger: SeqLedger }, acked: Acked[], barrier: string): Promise<void> {
-  for (const frame of await framesUntilPong(side.client, barrier)) {
+/** Reads the side subscriber up to a ping barrier, every frame checked for shape, and fails unless each acked event arrived. */
+export async function confirmDelivered(side: { client: Client; ledger: SeqLedger }, acked: Acked[]): Promise<void> {
+  for (const frame of await side.client.drain(parseServerFrame)) {
     assert.equal(frame.type, 'event', `side subscriber got ${frame.type}`)
     side.ledger.record(frame)
   }

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { connect, createTopic, request, startServer, within, type Client, type TestServer } from './helpers.js'
+import { connect, createTopic, request, startServer, subscribedClient, within, type Client, type TestServer } from './helpers.js'
 import { collectFrames, maskedTextFrame, openRawWebSocket } from './raw-socket.js'
 
 setFlagsFromString('--expose-gc')
@@ -33,9 +33,7 @@ type Firehose = {
 async function firehose(t: TestContext): Promise<Firehose> {
   const server = await startServer(t, { maxBufferedBytes: 256 * 1024, maxHistoryPerTopic: 4 })
   await createTopic(server.url, 'firehose')
-  const healthy = await connect(t, server.wsUrl)
-  healthy.send({ type: 'subscribe', topic: 'firehose' })
-  await healthy.next()
+  const healthy = await subscribedClient(t, server.wsUrl, 'firehose')
   const stalled = await openRawWebSocket(t, server.address.port)
   stalled.write(maskedTextFrame('{"type":"subscribe","topic":"firehose"}'))
   await within(new Promise<void>((resolve) => stalled.once('data', () => resolve())), 'the subscribe ack')
@@ -104,9 +102,7 @@ test('after a slow consumer is dropped, server memory does not grow with the pub
 test('one event larger than MAX_BUFFERED_BYTES still reaches a subscriber with an empty queue', async (t) => {
   const server = await startServer(t, { maxBufferedBytes: 64 * 1024 })
   await createTopic(server.url, 'big')
-  const client = await connect(t, server.wsUrl)
-  client.send({ type: 'subscribe', topic: 'big' })
-  await client.next()
+  const client = await subscribedClient(t, server.wsUrl, 'big')
   await request(server.url, 'POST', '/topics/big/messages', { payload: 'y'.repeat(200 * 1024) })
   const event = await client.next()
   assert.equal(event.type, 'event')

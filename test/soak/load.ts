@@ -1,6 +1,7 @@
-import { CheckedSubscriber, open, Publisher, type Tally } from './soak-clients.js'
-import type { DeliveryChecker } from './soak-checker.js'
-import { between, delay, pick, rest, settlesWithin } from './soak-util.js'
+import { request } from '../helpers.js'
+import { CheckedSubscriber, open, Publisher, type Tally } from './clients.js'
+import type { DeliveryChecker } from './checker.js'
+import { between, delay, pick, settlesWithin } from './util.js'
 
 /** The soak's traffic: who connects, subscribes, publishes and misbehaves, and how often. */
 
@@ -56,7 +57,7 @@ export class SoakLoad {
 
   async start(): Promise<void> {
     const { url, wsUrl, historySize } = this.target
-    for (const topic of [...this.stableTopics, 'firehose']) await rest(url, 'POST', '/topics', { name: topic })
+    for (const topic of [...this.stableTopics, 'firehose']) await request(url, 'POST', '/topics', { name: topic })
     for (let i = 0; i < LOAD.stableSubscribers; i++) {
       const subscriber = new CheckedSubscriber(`stable-${i}`, await open(wsUrl), this.checker, this.tally, historySize)
       for (let k = 0; k < LOAD.topicsPerStableSubscriber; k++) subscriber.subscribe(pick(this.stableTopics), 0)
@@ -93,7 +94,7 @@ export class SoakLoad {
     }
     for (const segment of this.checker.openSegments()) this.checker.settle(segment)
     for (const client of [...this.stable, ...publishers]) client.close()
-    for (const topic of this.churnTopics) await rest(this.target.url, 'DELETE', `/topics/${topic}`)
+    for (const topic of this.churnTopics) await request(this.target.url, 'DELETE', `/topics/${topic}`)
   }
 
   private track(run: Promise<void>, what: string): void {
@@ -135,11 +136,11 @@ export class SoakLoad {
 
   private async churnTopic(): Promise<void> {
     const name = `churn-topic-${++this.counts.topicsCreated}`
-    if ((await rest(this.target.url, 'POST', '/topics', { name })).status === 201) this.churnTopics.push(name)
+    if ((await request(this.target.url, 'POST', '/topics', { name })).status === 201) this.churnTopics.push(name)
     if (this.churnTopics.length <= LOAD.liveChurnTopics) return
     // Publishers and new subscribers may still pick the topic while the delete is on its way: those get TOPIC_NOT_FOUND.
     const oldest = this.churnTopics[0] as string
-    const deleted = await rest(this.target.url, 'DELETE', `/topics/${oldest}`)
+    const deleted = await request(this.target.url, 'DELETE', `/topics/${oldest}`)
     this.churnTopics.shift()
     if (deleted.status !== 200) this.checker.fail(`deleting ${oldest} answered ${deleted.status}`)
   }

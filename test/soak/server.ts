@@ -1,6 +1,6 @@
-import { optionsFromEnv } from '../src/config.js'
-import { createLogger } from '../src/log.js'
-import { startServer } from '../src/server.js'
+import { optionsFromEnv } from '../../src/config.js'
+import { createLogger } from '../../src/log.js'
+import { startServer } from '../../src/server.js'
 
 /**
  * The server as the soak runs it: a child process started with --expose-gc, so

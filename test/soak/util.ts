@@ -1,4 +1,4 @@
-/** Small helpers of the soak run: randomness, waiting, and REST calls. */
+/** Small helpers of the soak run: randomness and waiting. */
 
 export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
 
@@ -15,9 +15,4 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   } finally {
     clearTimeout(timer)
   }
-}
-
-export async function rest(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(10_000) })
-  return { status: res.status, body: await res.json() }
 }

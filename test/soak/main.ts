@@ -1,13 +1,14 @@
-import { DeliveryChecker } from './soak-checker.js'
-import { startSoakChild, type SoakChild } from './soak-child.js'
-import { SoakLoad } from './soak-load.js'
-import type { Memory } from './soak-server.js'
-import { delay, rest } from './soak-util.js'
+import { request, type LogLine } from '../helpers.js'
+import { DeliveryChecker } from './checker.js'
+import { startSoakChild, type SoakChild } from './server-process.js'
+import { SoakLoad } from './load.js'
+import type { Memory } from './server.js'
+import { delay } from './util.js'
 
 /**
  * The soak: `npm run soak -- --seconds N` (default 60). Publishers and
  * subscribers over many topics with churn, slow consumers and clients that
- * never answer pings (see soak-load.ts), against the server in a child
+ * never answer pings (see load.ts), against the server in a child
  * process. It prints a JSON report, then `soak passed`, or each problem and
  * exits 1: any lost, duplicated or reordered event, any INTERNAL error or
  * error log line, a connection left behind, or resident memory after the run
@@ -35,13 +36,13 @@ const mib = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MiB`
 async function connectionsWhenQuiet(server: SoakChild): Promise<number> {
   let connections = -1
   for (let waited = 0; waited < 15_000 && connections !== 0; waited += 100) {
-    connections = ((await rest(server.url, 'GET', '/health')).body as { connections: number }).connections
+    connections = ((await request(server.url, 'GET', '/health')).body as { connections: number }).connections
     if (connections !== 0) await delay(100)
   }
   return connections
 }
 
-type Run = { load: SoakLoad; checker: DeliveryChecker; logs: Record<string, unknown>[]; warm: Memory; after: Memory; seconds: number; warmupSeconds: number; acksAtWarm: number; connectionsLeft: number }
+type Run = { load: SoakLoad; checker: DeliveryChecker; logs: LogLine[]; warm: Memory; after: Memory; seconds: number; warmupSeconds: number; acksAtWarm: number; connectionsLeft: number }
 
 function report(run: Run): Record<string, number | string> {
   const { load, checker, warm, after } = run
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const after = await server.measure()
   await server.stop()
 
-  const run: Run = { load, checker, logs: server.logs, warm, after, seconds: loadSeconds, warmupSeconds: warmupMs / 1_000, acksAtWarm, connectionsLeft }
+  const run: Run = { load, checker, logs: server.logs(), warm, after, seconds: loadSeconds, warmupSeconds: warmupMs / 1_000, acksAtWarm, connectionsLeft }
   process.stdout.write(JSON.stringify(report(run), null, 2) + '\n')
   const found = problems(run)
   for (const problem of found) process.stdout.write(`FAIL ${problem}\n`)

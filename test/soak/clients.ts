@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws'
-import type { Frame } from './helpers.js'
-import type { DeliveryChecker, Segment } from './soak-checker.js'
+import type { Frame } from '../helpers.js'
+import type { DeliveryChecker, Segment } from './checker.js'
 
 /** The soak's clients: subscribers that check what they receive, and publishers that record what was acknowledged. */
 
