@@ -9,9 +9,16 @@ import { collectFrames, maskedTextFrame, openRawWebSocket } from './raw-socket.j
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
 
-/** Heap plus Buffer memory after a full collection: what the process holds on to. */
-function retainedBytes(): number {
-  collectGarbage()
+/**
+ * Heap plus Buffer memory after full collections: what the process holds on
+ * to. Buffer memory is released by finalizers after a collection, so let the
+ * event loop run them and collect again before reading.
+ */
+async function retainedBytes(): Promise<number> {
+  for (let pass = 0; pass < 3; pass++) {
+    collectGarbage()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
   const usage = process.memoryUsage()
   return usage.heapUsed + usage.arrayBuffers
 }
@@ -92,11 +99,18 @@ test('after a slow consumer is dropped, server memory does not grow with the pub
   const health = (await request(f.server.url, 'GET', '/health')).body as { connections: number; subscribers: number }
   assert.deepEqual([health.connections, health.subscribers], [2, 1], 'its connection and subscription are freed')
   await f.publish(50)
-  const before = retainedBytes()
-  await f.publish(600)
-  const growth = retainedBytes() - before
-  // Had the server kept queueing for the stalled socket, 600 events would hold ~9.6 MB.
-  assert.ok(growth < 3 * 1024 * 1024, `retained memory grew by ${growth} bytes over 600 more 16 KiB events`)
+  // Memory is measured in this process, which also runs the clients: take the
+  // smallest growth of three rounds, so one round's noise cannot fail the test
+  // while a real leak (every round holding its events) still does.
+  const growths: number[] = []
+  for (let round = 0; round < 3; round++) {
+    const before = await retainedBytes()
+    await f.publish(300)
+    growths.push((await retainedBytes()) - before)
+  }
+  // Had the server kept queueing for the stalled socket, each round would hold ~4.8 MB.
+  const least = Math.min(...growths)
+  assert.ok(least < 2 * 1024 * 1024, `retained memory grew by ${growths.join(', ')} bytes over rounds of 300 16 KiB events`)
 })
 
 test('one event larger than MAX_BUFFERED_BYTES still reaches a subscriber with an empty queue', async (t) => {
