@@ -1,3 +1,5 @@
+import { relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { DialectName } from './lib/dialect.js'
 
 export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio'
@@ -10,8 +12,9 @@ export type TargetSpec = {
   dialect: DialectName
 }
 
+/** Relative to the working directory (as `dist/main.js` is), so results name no machine's folders. */
 const baseline = (file: string, ...args: string[]): string[] =>
-  [process.execPath, new URL(`./servers/${file}`, import.meta.url).pathname, ...args]
+  [process.execPath, relative(process.cwd(), fileURLToPath(new URL(`./servers/${file}`, import.meta.url))), ...args]
 
 const PRODUCTION = { NODE_ENV: 'production' }
 
