@@ -63,10 +63,6 @@ export class Broker {
     return ok({ subscribers: topic.subscribers.size })
   }
 
-  hasTopic(name: string): boolean {
-    return this.topics.has(name)
-  }
-
   publish(name: string, message: MessageBody): Result<Published> {
     const topic = this.topics.get(name)
     if (!topic) return notFound(name)
