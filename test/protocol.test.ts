@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { checkMessageBody, encodeAck, encodeError, encodeEvent, parseClientMessage, TOPIC_RULE } from '../src/protocol.js'
+import { checkMessageBody, encodeAck, encodeError, encodeEvent, encodePong, parseClientMessage, TOPIC_RULE } from '../src/protocol.js'
 
 /** The BAD_REQUEST sentence for `text`, and the request_id kept for the reply. */
 function rejection(text: string): { message: string; requestId?: string } {
@@ -78,6 +78,12 @@ test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
     encodeAck({ requestId: 'r', topic: 'o' }, ts).toString(),
     '{"type":"ack","request_id":"r","topic":"o","status":"ok","ts":"2026-01-01T00:00:00.000Z"}',
   )
+})
+
+test('each frame carries its own millisecond, also when the clock goes back', () => {
+  const stamps = [Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 1, Date.UTC(2025, 11, 31, 23, 59, 59, 999)]
+  const seen = stamps.map((ms) => JSON.parse(encodePong(undefined, ms).toString()).ts)
+  assert.deepEqual(seen, ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '2025-12-31T23:59:59.999Z'])
 })
 
 test('REST-only failure codes travel over WebSocket as BAD_REQUEST', () => {
