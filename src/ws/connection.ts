@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { WebSocket, type RawData } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import type { Broker, Subscriber } from '../broker/broker.js'
 import type { Logger } from '../log.js'
 import {
@@ -102,7 +102,7 @@ export class Connection implements Subscriber, Corked {
    * is not mistaken for a slow reader.
    */
   send(bytes: Buffer): void {
-    if (this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return
+    if (this.state !== 'open' || this.ws.readyState !== this.ws.OPEN) return
     if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) {
       // Count only what the kernel refused, not what this turn still holds corked.
       if (this.corked) this.uncork()
