@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DialectName } from './lib/dialect.js'
@@ -18,12 +19,20 @@ const baseline = (file: string, ...args: string[]): string[] =>
 
 const PRODUCTION = { NODE_ENV: 'production' }
 
+/** What `npm start` runs once it has compiled (`node <flags> dist/main.js`), with this node. */
+function startCommand(): string[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }
+  const [program, ...args] = (scripts.start.split('&&').at(-1) ?? '').trim().split(/\s+/)
+  if (program !== 'node') throw new Error(`npm start should end with a node command: ${scripts.start}`)
+  return [process.execPath, ...args]
+}
+
 /** The service as a user runs it (compiled, warn-level logs) and the three baselines. */
 export const TARGETS: readonly TargetSpec[] = [
   {
     name: 'pubsub',
     label: 'this service',
-    command: [process.execPath, 'dist/main.js'],
+    command: startCommand(),
     env: { ...PRODUCTION, LOG_LEVEL: 'warn' },
     dialect: 'pubsub',
   },

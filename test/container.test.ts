@@ -35,10 +35,15 @@ test('the Dockerfile is multi-stage, runs as a non-root user and starts node dir
   assert.match(runtime, /^USER (?!root)\S+$/m)
   assert.match(runtime, /^EXPOSE 8000$/m)
   assert.match(runtime, /--omit=dev/)
-  assert.deepEqual(execForm(dockerfile, /^CMD /), ['node', 'dist/main.js'])
+  assert.deepEqual(execForm(dockerfile, /^CMD /), ['node', '--max-semi-space-size=4', 'dist/main.js'])
   assert.equal(execForm(dockerfile, /^HEALTHCHECK /)[0], 'node')
   const copied = [...runtime.matchAll(/^COPY (?:--from=\S+ )?(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
   assert.deepEqual(copied.sort(), ['/app/dist', 'openapi.yaml', 'package-lock.json', 'package.json'])
+})
+
+test('the image starts node with the same flags as npm start', () => {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  assert.equal(scripts.start, `tsc && ${execForm(dockerfile, /^CMD /).join(' ')}`)
 })
 
 test('docker-compose.yml runs pubsub with every variable at its default and a stop grace beyond the shutdown timeout', () => {
