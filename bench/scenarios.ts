@@ -49,6 +49,8 @@ export type ConnectionsResult = {
   rssPerConnection: number
   connectMs: number
   reachAllMs: number
+  /** The server's CPU time (user + system) while that one event went out, from /proc in 10 ms ticks. */
+  reachAllServerCpuMs: number
   startupMs: number
 }
 
@@ -199,9 +201,11 @@ export async function runConnections(spec: TargetSpec, count: number, processes:
       await sleep(SETTLE_MS)
       const rssPerConnection = (rssBytes(server.pid) - idleRssBytes) / count
       for (const p of subscribers) p.send({ cmd: 'measure' })
+      const cpuBefore = cpuSeconds(server.pid)
       const reachAllMs = await publishOnce(target, topic, subscribers)
+      const reachAllServerCpuMs = (cpuSeconds(server.pid) - cpuBefore) * 1000
       assertHealthy(subscribers)
-      return { connections: count, idleRssBytes, rssPerConnection, connectMs, reachAllMs, startupMs: server.startupMs }
+      return { connections: count, idleRssBytes, rssPerConnection, connectMs, reachAllMs, reachAllServerCpuMs, startupMs: server.startupMs }
     } finally {
       await Promise.all(subscribers.map((p) => p.close()))
     }
