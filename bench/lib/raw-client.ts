@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { request } from 'node:http'
-import type { Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 
 /** Called with the payload of each text frame; the Buffer is only valid during the call. */
 export type TextHandler = (frame: Buffer) => void
@@ -22,15 +21,11 @@ export class RawClient {
 
   constructor(
     private readonly socket: Socket,
-    head: Buffer,
     private readonly onText: TextHandler,
     private readonly onClose: (reason: string) => void,
   ) {
-    socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.receive(chunk))
     socket.on('error', (error) => this.end(`socket error: ${error.message}`))
     socket.on('close', () => this.end('socket closed'))
-    if (head.length > 0) this.receive(head)
   }
 
   sendText(text: string): void {
@@ -49,7 +44,8 @@ export class RawClient {
     this.onClose(reason)
   }
 
-  private receive(chunk: Buffer): void {
+  /** `chunk` may be the process's shared read buffer: nothing keeps it past this call. */
+  receive(chunk: Buffer): void {
     const buf = this.leftover ? Buffer.concat([this.leftover, chunk]) : chunk
     this.leftover = undefined
     let at = 0
@@ -75,7 +71,7 @@ export class RawClient {
       this.handle(b0 & 0x0f, payload)
       if (this.closed) return
     }
-    if (at < buf.length) this.leftover = at === 0 ? buf : buf.subarray(at)
+    if (at < buf.length) this.leftover = Buffer.from(buf.subarray(at))
   }
 
   private handle(opcode: number, payload: Buffer): void {
@@ -112,6 +108,15 @@ function maskedFrame(opcode: number, payload: Buffer): Buffer {
   return frame
 }
 
+/**
+ * Every socket of the process reads into this one buffer (net's `onread`), and
+ * each read is parsed before the next: no Buffer and no stream event per read,
+ * which is most of what a client spends per delivery.
+ */
+const readBuffer = Buffer.allocUnsafe(256 * 1024)
+const HEADERS_END = Buffer.from('\r\n\r\n')
+const MAX_RESPONSE_HEAD = 16 * 1024
+
 /** Opens a WebSocket to ws://host:port/path and resolves once the handshake is done. */
 export function openRawClient(
   host: string,
@@ -122,27 +127,42 @@ export function openRawClient(
   timeoutMs = 10_000,
 ): Promise<RawClient> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      host,
-      port,
-      path,
-      agent: false,
-      timeout: timeoutMs,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-      },
-    })
-    req.on('upgrade', (res, socket, head) => {
-      if (res.statusCode !== 101) return reject(new Error(`handshake answered ${res.statusCode}`))
-      socket.setTimeout(0)
-      resolve(new RawClient(socket, head, onText, onClose))
-    })
-    req.on('response', (res) => reject(new Error(`handshake answered ${res.statusCode} instead of 101`)))
-    req.on('timeout', () => req.destroy(new Error(`handshake took over ${timeoutMs} ms`)))
-    req.on('error', reject)
-    req.end()
+    let head = Buffer.alloc(0)
+    let client: RawClient | undefined
+    const fail = (reason: string): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      reject(new Error(reason))
+    }
+    /** Before the upgrade, collects the response head; after it, hands frames to the client. */
+    const onRead = (length: number): boolean => {
+      const chunk = readBuffer.subarray(0, length)
+      if (client) client.receive(chunk)
+      else readHead(chunk)
+      return true
+    }
+    const readHead = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk])
+      const end = head.indexOf(HEADERS_END)
+      if (end < 0) {
+        if (head.length > MAX_RESPONSE_HEAD) fail('the handshake response head is too long')
+        return
+      }
+      const status = head.subarray(0, head.indexOf('\r\n')).toString('latin1')
+      if (!/^HTTP\/1\.1 101 /.test(status)) return fail(`handshake answered ${status}`)
+      clearTimeout(timer)
+      client = new RawClient(socket, onText, onClose)
+      resolve(client)
+      const rest = head.subarray(end + HEADERS_END.length)
+      if (rest.length > 0) client.receive(rest)
+    }
+    const socket = connect({ host, port, noDelay: true, onread: { buffer: readBuffer, callback: onRead } })
+    const timer = setTimeout(() => fail(`handshake took over ${timeoutMs} ms`), timeoutMs)
+    socket.once('error', (error) => { if (!client) fail(error.message) })
+    socket.once('close', () => { if (!client) fail('closed during the handshake') })
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`,
+    )
   })
 }
