@@ -106,7 +106,7 @@ const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
 
 const describeThroughput = (r: ThroughputResult): string =>
-  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, clients ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery`
+  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, clients ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery`
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg()
@@ -178,6 +178,7 @@ export type ThroughputSummary = {
   label: string
   deliveriesPerSec: number
   cpuMicrosPerDelivery: number
+  writesPerDelivery: number
   /** Ratios of the medians. */
   vsCeiling: number
   cpuVsCeiling: number
@@ -206,6 +207,7 @@ function summarizeThroughput(runs: Runs<ThroughputResult>): ThroughputSummary[] 
     const cpuMicrosPerDelivery = medianOf(runs, t.name, (r) => r.cpuMicrosPerDelivery)
     return {
       target: t.name, label: t.label, deliveriesPerSec, cpuMicrosPerDelivery,
+      writesPerDelivery: medianOf(runs, t.name, (r) => r.writesPerDelivery),
       vsCeiling: deliveriesPerSec / ceilingRate, cpuVsCeiling: cpuMicrosPerDelivery / ceilingCpu,
       pairedVsCeiling: pairedRatio(runs, t.name, (r) => r.deliveriesPerSec),
       pairedCpuVsCeiling: pairedRatio(runs, t.name, (r) => r.cpuMicrosPerDelivery),
@@ -241,9 +243,9 @@ function printTable(title: string, header: string[], rows: string[][]): void {
 function printSummary(summary: Summary): void {
   const throughputRows = (rows: ThroughputSummary[]): string[][] => rows.map((r) => [
     r.label, fmt(r.deliveriesPerSec), `${fmt(r.vsCeiling, 2)}×`, `${fmt(r.pairedVsCeiling, 2)}×`,
-    fmt(r.cpuMicrosPerDelivery, 3), `${fmt(r.cpuVsCeiling, 2)}×`, `${fmt(r.pairedCpuVsCeiling, 2)}×`, String(r.runs),
+    fmt(r.cpuMicrosPerDelivery, 3), `${fmt(r.cpuVsCeiling, 2)}×`, `${fmt(r.pairedCpuVsCeiling, 2)}×`, fmt(r.writesPerDelivery, 3), String(r.runs),
   ])
-  const header = ['target', 'deliveries/s', 'vs ceiling', 'paired', 'CPU µs/delivery', 'vs ceiling', 'paired', 'runs']
+  const header = ['target', 'deliveries/s', 'vs ceiling', 'paired', 'CPU µs/delivery', 'vs ceiling', 'paired', 'writes/delivery', 'runs']
   // "vs ceiling" divides the medians; "paired" is the median of the ratios within each round.
   printTable('fanout: 1 topic × 1,000 subscribers, 1 publisher (medians)', header, throughputRows(summary.fanout))
   printTable('topics: 100 topics × 10 subscribers, 10 publishers (medians)', header, throughputRows(summary.topics))

@@ -126,8 +126,9 @@ let lastMs = Number.NaN
 let lastIso = ''
 
 /**
- * Every frame carries a millisecond timestamp, and a busy publisher sends many
- * in the same millisecond: formatting each one anew was 5 % of a publish.
+ * Every frame carries a millisecond timestamp, and a busy server sends many in
+ * the same millisecond: formatting each one anew was 5 % of the server's CPU
+ * in the topics benchmark.
  */
 function isoTime(ms: number): string {
   if (ms !== lastMs) {

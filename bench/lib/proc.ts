@@ -12,6 +12,12 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC
 }
 
+/** Write system calls (write, writev, send…) a process has made so far, from /proc/<pid>/io. */
+export function writeSyscalls(pid: number): number {
+  const match = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
+  return match ? Number(match[1]) : Number.NaN
+}
+
 /** Resident set size in bytes, from /proc/<pid>/status. */
 export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
