@@ -111,7 +111,7 @@ function maskedFrame(opcode: number, payload: Buffer): Buffer {
 /**
  * Every socket of the process reads into this one buffer (net's `onread`), and
  * each read is parsed before the next: no Buffer and no stream event per read,
- * which is most of what a client spends per delivery.
+ * so the generator takes less of the cores it shares with the server.
  */
 const readBuffer = Buffer.allocUnsafe(256 * 1024)
 const HEADERS_END = Buffer.from('\r\n\r\n')
