@@ -25,6 +25,15 @@ async function retainedBytes(): Promise<number> {
 
 const PAYLOAD = 'x'.repeat(16 * 1024)
 
+/**
+ * Events published but not yet read by the healthy subscriber. The server,
+ * the healthy client and the publisher share this event loop, so a larger
+ * burst could outgrow the kernel's loopback buffers (small on some hosts)
+ * before the healthy client reads, and the server would rightly drop it too.
+ * Eight 16 KiB events stay well under the 256 KiB limit.
+ */
+const IN_FLIGHT = 8
+
 type Firehose = {
   server: TestServer
   healthy: Client
@@ -49,8 +58,13 @@ async function firehose(t: TestContext): Promise<Firehose> {
   const received: number[] = []
   let sent = 0
   const publish = async (count: number): Promise<void> => {
-    for (let i = 0; i < count; i++, sent++) publisher.send({ type: 'publish', topic: 'firehose', message: { payload: PAYLOAD } })
-    while (received.length < sent) received.push((await healthy.next()).seq ?? -1)
+    const target = sent + count
+    while (received.length < target) {
+      for (; sent < target && sent - received.length < IN_FLIGHT; sent++) {
+        publisher.send({ type: 'publish', topic: 'firehose', message: { payload: PAYLOAD } })
+      }
+      received.push((await healthy.next()).seq ?? -1)
+    }
     await publisher.drain()
   }
   return { server, healthy, stalled, publish, received, sent: () => sent }
