@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { renderChart } from './chart.js'
+import { profileClientsInto } from './lib/client-process.js'
 import { median } from './lib/stats.js'
 import {
   runConnections, runLatency, runThroughput, SHAPES,
@@ -25,7 +26,7 @@ type Settings = {
   scenarios: Set<string>
   targets: TargetSpec[]
   quick: boolean
-  /** Directory for the servers' CPU profiles (`--profile DIR`), else none. */
+  /** Directory for the CPU profiles of the servers and client processes (`--profile DIR`), else none. */
   profileDir: string | undefined
   /** The latency scenario's offered rate as a share of the measured fanout capacity. */
   latencyShare: number
@@ -61,6 +62,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: string }
 type Runs<T> = Partial<Record<TargetName, Outcome<T>[]>>
 
 const settings = parseArgs(process.argv.slice(2))
+if (settings.profileDir) profileClientsInto(settings.profileDir)
 const results = {
   fanout: {} as Runs<ThroughputResult>,
   topics: {} as Runs<ThroughputResult>,
@@ -106,7 +108,7 @@ const fmt = (n: number, digits = 0): string =>
   Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
 
 const describeThroughput = (r: ThroughputResult): string =>
-  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, clients ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery`
+  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, subscribers ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery, publisher ${fmt(r.publisherCpuMicrosPerDelivery, 3)} µs/delivery`
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg()

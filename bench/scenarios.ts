@@ -37,6 +37,8 @@ export type ThroughputResult = {
   serverCores: number
   /** The subscriber processes' CPU per delivery, in microseconds: what the generator costs. */
   clientCpuMicrosPerDelivery: number
+  /** The publisher process's CPU per delivery, in microseconds: the rest of the generator. */
+  publisherCpuMicrosPerDelivery: number
   /** The server's write system calls per delivery: 1 without coalescing, less the more events share a write. */
   writesPerDelivery: number
   deliveries: number
@@ -131,9 +133,13 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
       await sleep(timing.warmupMs)
       for (const p of subscribers) p.send({ cmd: 'measure' })
       const clientCpu = (): number => subscribers.reduce((sum, p) => sum + cpuSeconds(p.pid), 0)
-      const start = { at: performance.now(), total: delivered(), cpu: cpuSeconds(server.pid), clientCpu: clientCpu(), writes: writeSyscalls(server.pid) }
+      const sample = () => ({
+        at: performance.now(), total: delivered(), cpu: cpuSeconds(server.pid),
+        clientCpu: clientCpu(), publisherCpu: cpuSeconds(publisher.pid), writes: writeSyscalls(server.pid),
+      })
+      const start = sample()
       await sleep(timing.measureMs)
-      const end = { at: performance.now(), total: delivered(), cpu: cpuSeconds(server.pid), clientCpu: clientCpu(), writes: writeSyscalls(server.pid) }
+      const end = sample()
       assertHealthy(everyone)
       publisher.send({ cmd: 'stop' })
       const stopped = await publisher.wait('stopped', DRAIN_TIMEOUT_MS)
@@ -149,7 +155,7 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
       for (const d of done) latency.merge(Histogram.fromSparse(d.latency))
       const seconds = (end.at - start.at) / 1000
       const deliveries = end.total - start.total
-      return { server, seconds, deliveries, cpu: end.cpu - start.cpu, clientCpu: end.clientCpu - start.clientCpu, writes: end.writes - start.writes, latency, behind: stopped.behind }
+      return { server, seconds, deliveries, cpu: end.cpu - start.cpu, clientCpu: end.clientCpu - start.clientCpu, publisherCpu: end.publisherCpu - start.publisherCpu, writes: end.writes - start.writes, latency, behind: stopped.behind }
     } finally {
       await Promise.all(everyone.map((p) => p.close()))
     }
@@ -163,6 +169,7 @@ export async function runThroughput(spec: TargetSpec, shape: LoadShape, timing: 
     cpuMicrosPerDelivery: (run.cpu / run.deliveries) * 1e6,
     serverCores: run.cpu / run.seconds,
     clientCpuMicrosPerDelivery: (run.clientCpu / run.deliveries) * 1e6,
+    publisherCpuMicrosPerDelivery: (run.publisherCpu / run.deliveries) * 1e6,
     writesPerDelivery: run.writes / run.deliveries,
     deliveries: run.deliveries,
     startupMs: run.server.startupMs,

@@ -2,6 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process'
 
 type Report = { type: string }
 
+let clientExecArgv: string[] = []
+
+/** Client processes started from now on write a CPU profile into `dir` when they exit. */
+export function profileClientsInto(dir: string): void {
+  clientExecArgv = ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+}
+
 /**
  * A forked client process and its IPC reports. A `failed` report or an
  * unexpected exit rejects whatever is being awaited and is kept in `failure`.
@@ -14,7 +21,7 @@ export class ClientProcess<Command, R extends Report> {
   private closing = false
 
   constructor(script: string, readonly name: string) {
-    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] })
+    this.child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: clientExecArgv })
     this.child.on('message', (message: R) => this.receive(message))
     // Hanging up races the channel's own end-of-file, which may report ERR_IPC_DISCONNECTED.
     this.child.on('error', (error) => {
