@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < settings.runs; r++) {
       for (const spec of rotate(settings.targets, r)) {
         await record(results.connections, spec, 'connections', () => runConnections(spec, settings.connections, settings.connectionProcesses),
-          (v) => `${fmt(v.rssPerConnection / 1024, 2)} KiB/connection, connected in ${fmt(v.connectMs)} ms, one event reached all in ${fmt(v.reachAllMs, 1)} ms (server CPU ${fmt(v.reachAllServerCpuMs)} ms), idle ${fmt(v.idleRssBytes / 2 ** 20, 1)} MiB, start-up ${fmt(v.startupMs)} ms`)
+          (v) => `${fmt(v.rssPerConnection / 1024, 2)} KiB/connection, connected in ${fmt(v.connectMs)} ms, one event reached all in ${fmt(v.reachAllMs, 1)} ms (CPU: server ${fmt(v.reachAllServerCpuMs)} ms, clients ${fmt(v.reachAllClientCpuMs)} ms), idle ${fmt(v.idleRssBytes / 2 ** 20, 1)} MiB, start-up ${fmt(v.startupMs)} ms`)
       }
     }
   }
@@ -231,7 +231,7 @@ function summarize() {
     fanout: summarizeThroughput(results.fanout),
     topics: summarizeThroughput(results.topics),
     latency: pick(results.latency, ['offeredPerSec', 'achievedPerSec', 'p50', 'p90', 'p99', 'max']),
-    connections: pick(results.connections, ['connections', 'rssPerConnection', 'connectMs', 'reachAllMs', 'reachAllServerCpuMs', 'idleRssBytes', 'startupMs']),
+    connections: pick(results.connections, ['connections', 'rssPerConnection', 'connectMs', 'reachAllMs', 'reachAllServerCpuMs', 'reachAllClientCpuMs', 'idleRssBytes', 'startupMs']),
   }
 }
 
@@ -255,8 +255,8 @@ function printSummary(summary: Summary): void {
   printTable('topics: 100 topics × 10 subscribers, 10 publishers (medians)', header, throughputRows(summary.topics))
   printTable('latency: publish → deliver, ms (medians)', ['target', 'offered/s', 'achieved/s', 'p50', 'p90', 'p99', 'max', 'runs'],
     summary.latency.map((r) => [String(r.label), fmt(Number(r.offeredPerSec)), fmt(Number(r.achievedPerSec)), fmt(Number(r.p50), 2), fmt(Number(r.p90), 2), fmt(Number(r.p99), 2), fmt(Number(r.max), 2), String(r.runs)]))
-  printTable('connections: idle subscribers (medians)', ['target', 'connections', 'KiB RSS/conn', 'connect ms', 'reach-all ms', 'its server CPU ms', 'idle RSS MiB', 'start-up ms', 'runs'],
-    summary.connections.map((r) => [String(r.label), fmt(Number(r.connections)), fmt(Number(r.rssPerConnection) / 1024, 2), fmt(Number(r.connectMs)), fmt(Number(r.reachAllMs), 1), fmt(Number(r.reachAllServerCpuMs)), fmt(Number(r.idleRssBytes) / 2 ** 20, 1), fmt(Number(r.startupMs)), String(r.runs)]))
+  printTable('connections: idle subscribers (medians)', ['target', 'connections', 'KiB RSS/conn', 'connect ms', 'reach-all ms', 'its server CPU ms', 'its client CPU ms', 'idle RSS MiB', 'start-up ms', 'runs'],
+    summary.connections.map((r) => [String(r.label), fmt(Number(r.connections)), fmt(Number(r.rssPerConnection) / 1024, 2), fmt(Number(r.connectMs)), fmt(Number(r.reachAllMs), 1), fmt(Number(r.reachAllServerCpuMs)), fmt(Number(r.reachAllClientCpuMs)), fmt(Number(r.idleRssBytes) / 2 ** 20, 1), fmt(Number(r.startupMs)), String(r.runs)]))
 }
 
 await main()

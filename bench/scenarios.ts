@@ -55,6 +55,8 @@ export type ConnectionsResult = {
   reachAllMs: number
   /** The server's CPU time (user + system) while that one event went out, from /proc in 10 ms ticks. */
   reachAllServerCpuMs: number
+  /** The client processes' CPU time over the same interval: with the server's, what two cores had to fit. */
+  reachAllClientCpuMs: number
   startupMs: number
 }
 
@@ -109,6 +111,9 @@ function relayProgress(subscribers: Subscribers[], publisher: Publisher | undefi
   return () => totals.reduce((a, b) => a + b, 0)
 }
 
+/** CPU seconds (user + system) the processes have used so far. */
+const cpuOfAll = (processes: { pid: number }[]): number => processes.reduce((sum, p) => sum + cpuSeconds(p.pid), 0)
+
 function assertHealthy(processes: { failure: string | undefined }[]): void {
   const failure = processes.find((p) => p.failure)?.failure
   if (failure) throw new Error(failure)
@@ -132,10 +137,9 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
       publisher.send({ cmd: 'go' })
       await sleep(timing.warmupMs)
       for (const p of subscribers) p.send({ cmd: 'measure' })
-      const clientCpu = (): number => subscribers.reduce((sum, p) => sum + cpuSeconds(p.pid), 0)
       const sample = () => ({
         at: performance.now(), total: delivered(), cpu: cpuSeconds(server.pid),
-        clientCpu: clientCpu(), publisherCpu: cpuSeconds(publisher.pid), writes: writeSyscalls(server.pid),
+        clientCpu: cpuOfAll(subscribers), publisherCpu: cpuSeconds(publisher.pid), writes: writeSyscalls(server.pid),
       })
       const start = sample()
       await sleep(timing.measureMs)
@@ -211,11 +215,14 @@ export async function runConnections(spec: TargetSpec, count: number, processes:
       await sleep(SETTLE_MS)
       const rssPerConnection = (rssBytes(server.pid) - idleRssBytes) / count
       for (const p of subscribers) p.send({ cmd: 'measure' })
-      const cpuBefore = cpuSeconds(server.pid)
+      const cpuBefore = { server: cpuSeconds(server.pid), clients: cpuOfAll(subscribers) }
       const reachAllMs = await publishOnce(target, topic, subscribers)
-      const reachAllServerCpuMs = (cpuSeconds(server.pid) - cpuBefore) * 1000
+      const reachAllServerCpuMs = (cpuSeconds(server.pid) - cpuBefore.server) * 1000
+      const reachAllClientCpuMs = (cpuOfAll(subscribers) - cpuBefore.clients) * 1000
       assertHealthy(subscribers)
-      return { connections: count, idleRssBytes, rssPerConnection, connectMs, reachAllMs, reachAllServerCpuMs, startupMs: server.startupMs }
+      return {
+        connections: count, idleRssBytes, rssPerConnection, connectMs, reachAllMs, reachAllServerCpuMs, reachAllClientCpuMs, startupMs: server.startupMs,
+      }
     } finally {
       await Promise.all(subscribers.map((p) => p.close()))
     }
