@@ -1,3 +1,4 @@
+import { fmt } from './lib/format.js'
 import type { Summary } from './run.js'
 import type { TargetName } from './targets.js'
 
@@ -21,8 +22,6 @@ const LABELS: Record<TargetName, string> = {
 }
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
 const compact = (n: number): string => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n))
 
 function panel(title: string, note: string, groups: Group[], x: number, y: number, width: number, height: number): string {

@@ -1,5 +1,7 @@
 import os from 'node:os'
+import { flagValue } from './lib/args.js'
 import { ClientProcess } from './lib/client-process.js'
+import { fmt } from './lib/format.js'
 import { sleep } from './lib/proc.js'
 import { median } from './lib/stats.js'
 import type { ReaderCommand, ReaderReport, WriterCommand, WriterReport } from './floor/messages.js'
@@ -24,10 +26,7 @@ type FloorRun = { reachAllMs: number; loopMs: number; writerCpuMs: number; reade
 const script = (name: string): string => new URL(`./floor/${name}.js`, import.meta.url).pathname
 
 function parseArgs(argv: string[]): { sockets: number[]; runs: number } {
-  const valueOf = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag)
-    return i >= 0 ? argv[i + 1] : undefined
-  }
+  const valueOf = (flag: string): string | undefined => flagValue(argv, flag)
   const sockets = (valueOf('--sockets') ?? '1000,15000').split(',').map(Number)
   const runs = Number(valueOf('--runs') ?? 3)
   if (!sockets.every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sockets takes positive integers, comma-separated')
@@ -57,7 +56,7 @@ async function runOnce(sockets: number): Promise<FloorRun> {
     writer.send({ cmd: 'write' })
     const [write, readReports] = await Promise.all([written, Promise.all(reads)])
     return {
-      reachAllMs: Math.max(...readReports.map((r) => r.lastAt)) - write.startedAt,
+      reachAllMs: (Math.max(...readReports.map((r) => r.lastAtMicros)) - write.startedAtMicros) / 1000,
       loopMs: write.loopMs,
       writerCpuMs: write.cpuMs,
       readersCpuMs: readReports.reduce((sum, r) => sum + r.cpuMs, 0),
@@ -66,9 +65,6 @@ async function runOnce(sockets: number): Promise<FloorRun> {
     await Promise.all([writer, ...readers].map((p) => p.close()))
   }
 }
-
-const fmt = (value: number, digits = 0): string =>
-  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
 async function main(): Promise<void> {
   const { sockets, runs } = parseArgs(process.argv.slice(2))

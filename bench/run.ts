@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { renderChart } from './chart.js'
+import { flagValue } from './lib/args.js'
 import { profileClientsInto } from './lib/client-process.js'
+import { fmt } from './lib/format.js'
 import { median } from './lib/stats.js'
 import {
   runConnections, runLatency, runThroughput, SHAPES,
@@ -34,10 +36,7 @@ type Settings = {
 
 function parseArgs(argv: string[]): Settings {
   const quick = argv.includes('--quick')
-  const valueOf = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag)
-    return i >= 0 ? argv[i + 1] : undefined
-  }
+  const valueOf = (flag: string): string | undefined => flagValue(argv, flag)
   const runs = Number(valueOf('--runs') ?? (quick ? 1 : 3))
   const only = valueOf('--only')
   const names = valueOf('--targets')?.split(',')
@@ -103,9 +102,6 @@ const values = <T>(runs: Runs<T>, target: TargetName): T[] =>
 
 const medianOf = <T>(runs: Runs<T>, target: TargetName, pick: (value: T) => number): number =>
   median(values(runs, target).map(pick))
-
-const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-'
 
 const describeThroughput = (r: ThroughputResult): string =>
   `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, subscribers ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery, publisher ${fmt(r.publisherCpuMicrosPerDelivery, 3)} µs/delivery`

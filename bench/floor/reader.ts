@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
+import { nowMicros } from '../lib/dialect.js'
 import { inBatches } from '../lib/messages.js'
-import { CHUNK_BYTES, cpuMs, report, wallClock, type ReaderCommand } from './messages.js'
+import { CHUNK_BYTES, cpuMs, report, type ReaderCommand } from './messages.js'
 
 /**
  * The floor's client: holds plain TCP sockets and reports when every one of
@@ -22,7 +23,7 @@ function open(port: number): Promise<void> {
       cpuAtFirstRead ??= cpuMs()
       received += bytes
       if (received === CHUNK_BYTES && ++complete === sockets) {
-        report({ type: 'read', lastAt: wallClock(), cpuMs: cpuMs() - cpuAtFirstRead })
+        report({ type: 'read', lastAtMicros: nowMicros(), cpuMs: cpuMs() - cpuAtFirstRead })
       }
       return true
     }

@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net'
-import { CHUNK_BYTES, cpuMs, report, wallClock, type WriterCommand } from './messages.js'
+import { nowMicros } from '../lib/dialect.js'
+import { CHUNK_BYTES, cpuMs, report, type WriterCommand } from './messages.js'
 
 /**
  * The floor's server: plain TCP, no WebSocket, no broker. It accepts the
@@ -22,10 +23,10 @@ server.on('error', (error) => report({ type: 'failed', reason: error.message }))
 
 function writeToAll(): void {
   const cpuBefore = cpuMs()
-  const startedAt = wallClock()
+  const startedAtMicros = nowMicros()
   for (const socket of sockets) socket.write(chunk)
-  const loopMs = wallClock() - startedAt
-  report({ type: 'written', startedAt, loopMs, cpuMs: cpuMs() - cpuBefore })
+  const loopMs = (nowMicros() - startedAtMicros) / 1000
+  report({ type: 'written', startedAtMicros, loopMs, cpuMs: cpuMs() - cpuBefore })
 }
 
 process.on('message', (command: WriterCommand) => {

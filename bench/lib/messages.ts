@@ -33,9 +33,11 @@ export type PublisherReport =
   | { type: 'failed'; reason: string }
 
 /** Sends a message to the parent; one sent as the parent hangs up is dropped, not thrown. */
-export function toParent(message: SubscriberReport | PublisherReport): void {
+export function sendToParent(message: object): void {
   if (process.connected) process.send?.(message, undefined, undefined, () => {})
 }
+
+export const toParent = (message: SubscriberReport | PublisherReport): void => sendToParent(message)
 
 /** Runs `tasks` with at most `limit` in flight. */
 export async function inBatches<T>(count: number, limit: number, task: (index: number) => Promise<T>): Promise<T[]> {
