@@ -8,7 +8,7 @@ function counter(): Corked & { uncorks: number } {
   return { uncorks: 0, uncork() { this.uncorks++ } }
 }
 
-/** Resolves in this turn's check phase, after every setImmediate queued before it. */
+/** Resolves at the event loop's next check phase, after every setImmediate queued before it. */
 const laterThisTurn = (): Promise<void> => within(new Promise<void>((resolve) => setImmediate(resolve)), 'the check phase')
 
 test('the batch holds writes until the turn ends and uncorks each target in that same turn', async () => {
