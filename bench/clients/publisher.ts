@@ -11,7 +11,8 @@ import { openRawClient, type RawClient } from '../lib/raw-client.js'
  * events leave at a fixed rate, spread over the topics.
  */
 
-type Publisher = { client: RawClient; unacked: number }
+/** One connection and the topics it publishes, with the one it tries next. */
+type Publisher = { client: RawClient; unacked: number; topics: number[]; nextTopic: number }
 
 /** Publishes a connection may have waiting for their ack. */
 const ACK_WINDOW = 512
@@ -29,7 +30,8 @@ let stopping: (() => void) | undefined
 let rateTimer: NodeJS.Timeout | undefined
 let behind = false
 let nextRequestId = 1
-let nextTopic = 0
+/** Rate mode spreads its publishes over all topics in turn. */
+let nextRateTopic = 0
 
 function fail(reason: string): void {
   toParent({ type: 'failed', reason })
@@ -42,11 +44,11 @@ async function open(command: Extract<PublisherCommand, { cmd: 'open' }>): Promis
   delivered = topics.map(() => 0)
   plan = command.plan
   payloadBytes = command.payloadBytes
-  publishers = await Promise.all(Array.from({ length: command.publishers }, () => connect(command)))
+  publishers = await Promise.all(Array.from({ length: command.publishers }, (_, i) => connect(command, i)))
   toParent({ type: 'ready' })
 }
 
-function connect(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<Publisher> {
+function connect(command: Extract<PublisherCommand, { cmd: 'open' }>, position: number): Promise<Publisher> {
   return new Promise((resolve, reject) => {
     let publisher: Publisher | undefined
     const onText = (frame: Buffer): void => {
@@ -55,9 +57,12 @@ function connect(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<P
         return
       }
       if (dialect.isAck(frame)) {
+        // Only an ack that reopens a full window can let this connection publish;
+        // the topics' windows move with progress reports, which pump on their own.
+        const wasFull = publisher.unacked === ACK_WINDOW
         publisher.unacked--
         if (stopping && publishers.every((p) => p.unacked === 0)) stopping()
-        else pump()
+        else if (wasFull) pumpPublisher(publisher)
         return
       }
       const reply = dialect.heartbeatReply(frame)
@@ -67,7 +72,8 @@ function connect(command: Extract<PublisherCommand, { cmd: 'open' }>): Promise<P
     let client: RawClient | undefined
     const resolvePublisher = (): void => {
       if (!client || publisher) return
-      publisher = { client, unacked: 0 }
+      const mine = topics.map((_, index) => index).filter((index) => index % command.publishers === position)
+      publisher = { client, unacked: 0, topics: mine, nextTopic: 0 }
       resolve(publisher)
     }
     const onClose = (reason: string): void => {
@@ -89,20 +95,20 @@ function publishOne(index: number): void {
   publisher.client.sendText(dialect.publish(topics[index] as string, nextRequestId++, payloadJson(n, nowMicros(), payloadBytes)))
 }
 
-function canPublish(index: number): boolean {
-  if (plan.mode !== 'window') return false
-  const publisher = publishers[index % publishers.length] as Publisher
-  return publisher.unacked < ACK_WINDOW && (sent[index] as number) - (delivered[index] as number) < plan.window
+/** Window mode: fills every publisher's windows. */
+function pump(): void {
+  for (const publisher of publishers) pumpPublisher(publisher)
 }
 
-/** Window mode: fill every topic's window, taking topics in turn so none starves. */
-function pump(): void {
+/** Fills one connection's ack window from its topics' windows, taking the topics in turn so none starves. */
+function pumpPublisher(publisher: Publisher): void {
   if (!running || plan.mode !== 'window') return
+  const own = publisher.topics
   let blocked = 0
-  while (blocked < topics.length) {
-    const index = nextTopic
-    nextTopic = (nextTopic + 1) % topics.length
-    if (canPublish(index)) {
+  while (blocked < own.length && publisher.unacked < ACK_WINDOW) {
+    const index = own[publisher.nextTopic] as number
+    publisher.nextTopic = (publisher.nextTopic + 1) % own.length
+    if ((sent[index] as number) - (delivered[index] as number) < plan.window) {
       publishOne(index)
       blocked = 0
     } else blocked++
@@ -115,8 +121,8 @@ function startRate(perSecond: number, maxInFlight: number): void {
   rateTimer = setInterval(() => {
     const target = Math.floor(((performance.now() - began) / 1000) * perSecond)
     for (; due < target; due++) {
-      const index = nextTopic
-      nextTopic = (nextTopic + 1) % topics.length
+      const index = nextRateTopic
+      nextRateTopic = (nextRateTopic + 1) % topics.length
       if ((sent[index] as number) - (delivered[index] as number) >= maxInFlight) {
         behind = true
         continue
