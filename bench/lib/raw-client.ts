@@ -40,7 +40,7 @@ export class RawClient {
       this.socket.cork()
       process.nextTick(this.uncork)
     }
-    this.socket.write(maskedFrame(OP_TEXT, Buffer.from(text)))
+    this.socket.write(maskedFrame(OP_TEXT, text))
   }
 
   private readonly uncork = (): void => {
@@ -91,7 +91,7 @@ export class RawClient {
 
   private handle(opcode: number, payload: Buffer): void {
     if (opcode === OP_TEXT) return this.onText(payload)
-    if (opcode === OP_PING) return void this.socket.write(maskedFrame(OP_PONG, Buffer.from(payload)))
+    if (opcode === OP_PING) return void this.socket.write(maskedFrame(OP_PONG, payload))
     if (opcode === OP_PONG) return
     if (opcode === OP_CLOSE) return this.end(`close frame ${payload.length >= 2 ? payload.readUInt16BE(0) : ''} ${payload.subarray(2).toString()}`)
     this.fail(`unexpected opcode ${opcode}`)
@@ -103,24 +103,41 @@ export class RawClient {
   }
 }
 
-function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const extended = payload.length < 126 ? 0 : payload.length < 65_536 ? 2 : 8
+/** A client frame: the payload is written straight into it and masked in place. */
+function maskedFrame(opcode: number, payload: string | Buffer): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length
+  const extended = length < 126 ? 0 : length < 65_536 ? 2 : 8
   const header = 2 + extended + 4
-  const frame = Buffer.allocUnsafe(header + payload.length)
+  const frame = Buffer.allocUnsafe(header + length)
   frame[0] = 0x80 | opcode
-  if (extended === 0) frame[1] = 0x80 | payload.length
+  if (extended === 0) frame[1] = 0x80 | length
   else if (extended === 2) {
     frame[1] = 0x80 | 126
-    frame.writeUInt16BE(payload.length, 2)
+    frame.writeUInt16BE(length, 2)
   } else {
     frame[1] = 0x80 | 127
     frame.writeUInt32BE(0, 2)
-    frame.writeUInt32BE(payload.length, 6)
+    frame.writeUInt32BE(length, 6)
   }
   const mask = nextMask()
   frame.writeInt32BE(mask, header - 4)
-  for (let i = 0; i < payload.length; i++) frame[header + i] = (payload[i] as number) ^ ((mask >>> (24 - 8 * (i & 3))) & 0xff)
+  if (typeof payload === 'string') frame.write(payload, header)
+  else payload.copy(frame, header)
+  maskInPlace(frame, header, [mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff])
   return frame
+}
+
+/** XORs `frame` from `start` with the key's bytes in turn, four at a time while it can. */
+function maskInPlace(frame: Buffer, start: number, key: [number, number, number, number]): void {
+  const [k0, k1, k2, k3] = key
+  let i = start
+  for (; i + 4 <= frame.length; i += 4) {
+    frame[i] = (frame[i] as number) ^ k0
+    frame[i + 1] = (frame[i + 1] as number) ^ k1
+    frame[i + 2] = (frame[i + 2] as number) ^ k2
+    frame[i + 3] = (frame[i + 3] as number) ^ k3
+  }
+  for (let k = 0; i < frame.length; i++, k++) frame[i] = (frame[i] as number) ^ (key[k] as number)
 }
 
 /**
