@@ -19,6 +19,8 @@ let dialect: Dialect
 let latency = new Histogram()
 let recording = false
 let total = 0
+/** The total in the last progress report: an unchanged one is not sent again. */
+let reportedTotal = 0
 let expected: Record<string, number> | undefined
 /** Connections that have not yet seen every expected event; counted down so each delivery costs O(1). */
 let unfinished = 0
@@ -98,6 +100,8 @@ function subscribe(sub: Subscription, index: number, command: Extract<Subscriber
 }
 
 function report(): void {
+  if (total === reportedTotal) return
+  reportedTotal = total
   const minByTopic: Record<string, number> = {}
   for (const sub of connections) {
     const min = minByTopic[sub.topic]
