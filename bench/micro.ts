@@ -1,7 +1,6 @@
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
 import { Broker, type Subscriber } from '../src/broker/broker.js'
-import { FrameCache } from '../src/ws/frame.js'
 
 /**
  * `npm run bench:micro`: shows, in-process and without sockets, that
@@ -9,20 +8,19 @@ import { FrameCache } from '../src/ws/frame.js'
  *    whether the broker holds a thousand other connections or a hundred thousand;
  * 2. publishing allocates per event, not per subscriber: the bytes allocated
  *    per publish stay flat from 10 to 10,000 subscribers (the event is encoded
- *    once and framed once; every subscriber gets the same Buffer).
+ *    once, as its WebSocket frame; every subscriber gets the same Buffer).
  */
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-const frames = new FrameCache()
 let sink: Buffer | undefined
 
-/** Does what a connection does with an event short of the socket write: frame it (cached). */
+/** Keeps the frame a connection would write to its socket. */
 class FakeSubscriber implements Subscriber {
   constructor(readonly id: string) {}
-  send(bytes: Buffer): void {
-    sink = frames.frameOf(bytes)
+  send(frame: Buffer): void {
+    sink = frame
   }
 }
 

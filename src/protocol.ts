@@ -1,7 +1,10 @@
 /**
  * The wire format and nothing else: client message guards, server message
- * encoders and the error vocabulary shared by the WebSocket and REST edges.
+ * encoders (each returns the WebSocket text frame that carries the message)
+ * and the error vocabulary shared by the WebSocket and REST edges.
  */
+
+import { textFrame } from './frame.js'
 
 /** Codes a WebSocket client can receive in an `error` frame. */
 export type ErrorCode = 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'INTERNAL'
@@ -138,7 +141,8 @@ function isoTime(ms: number): string {
   return lastIso
 }
 
-const frame = (value: object): Buffer => Buffer.from(JSON.stringify(value))
+/** Every server message is built as the WebSocket frame that carries it, so it is never copied again. */
+const frame = (value: object): Buffer => textFrame(JSON.stringify(value))
 
 export type EventFields = { topic: string; seq: number; id: string; payload: unknown; ts: number }
 

@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Broker, type Subscriber } from '../src/broker/broker.js'
+import { frameText } from '../src/frame.js'
 
 /** A subscriber that records every frame it is handed. */
 class FakeSubscriber implements Subscriber {
   readonly frames: Buffer[] = []
   constructor(readonly id: string) {}
-  send(bytes: Buffer): void {
-    this.frames.push(bytes)
+  send(frame: Buffer): void {
+    this.frames.push(frame)
   }
   parsed(): { type: string; seq?: number; msg?: string }[] {
-    return this.frames.map((b) => JSON.parse(b.toString()))
+    return this.frames.map((frame) => JSON.parse(frameText(frame)))
   }
 }
 
@@ -39,7 +40,7 @@ test('seq keeps counting after the history ring wraps', () => {
   for (let i = 0; i < 10; i++) broker.publish('a', { payload: i })
   const history = broker.history('a', 10)
   assert.ok(history.ok)
-  assert.deepEqual(history.value.map((b) => JSON.parse(b.toString()).seq), [8, 9, 10])
+  assert.deepEqual(history.value.map((frame) => JSON.parse(frameText(frame)).seq), [8, 9, 10])
 })
 
 test('every subscriber is handed the very same Buffer for an event', () => {
@@ -185,5 +186,5 @@ test('event ts is the broker clock at publish time', () => {
   broker.createTopic('a')
   broker.publish('a', { payload: 1 })
   const history = broker.history('a', 1)
-  assert.equal(history.ok && JSON.parse(String(history.value[0])).ts, '2026-01-02T03:04:05.006Z')
+  assert.equal(history.ok && JSON.parse(frameText(history.value[0] as Buffer)).ts, '2026-01-02T03:04:05.006Z')
 })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { frameText } from '../src/frame.js'
 import { checkMessageBody, encodeAck, encodeError, encodeEvent, encodePong, parseClientMessage, TOPIC_RULE } from '../src/protocol.js'
 
 /** The BAD_REQUEST sentence for `text`, and the request_id kept for the reply. */
@@ -71,23 +72,23 @@ test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
   const event = encodeEvent({ topic: 'o', seq: 7, id: 'i', payload: { a: 1 }, ts })
   assert.ok(event.ok)
   assert.equal(
-    event.value.toString(),
+    frameText(event.value),
     '{"type":"event","topic":"o","seq":7,"message":{"id":"i","payload":{"a":1}},"ts":"2026-01-01T00:00:00.000Z"}',
   )
   assert.equal(
-    encodeAck({ requestId: 'r', topic: 'o' }, ts).toString(),
+    frameText(encodeAck({ requestId: 'r', topic: 'o' }, ts)),
     '{"type":"ack","request_id":"r","topic":"o","status":"ok","ts":"2026-01-01T00:00:00.000Z"}',
   )
 })
 
 test('each frame carries its own millisecond, also when the clock goes back', () => {
   const stamps = [Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 1, Date.UTC(2025, 11, 31, 23, 59, 59, 999)]
-  const seen = stamps.map((ms) => JSON.parse(encodePong(undefined, ms).toString()).ts)
+  const seen = stamps.map((ms) => JSON.parse(frameText(encodePong(undefined, ms))).ts)
   assert.deepEqual(seen, ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z', '2025-12-31T23:59:59.999Z'])
 })
 
 test('REST-only failure codes travel over WebSocket as BAD_REQUEST', () => {
-  const frame = JSON.parse(encodeError('r', { code: 'LIMIT_EXCEEDED', message: 'too many' }, 0).toString())
+  const frame = JSON.parse(frameText(encodeError('r', { code: 'LIMIT_EXCEEDED', message: 'too many' }, 0)))
   assert.deepEqual(frame.error, { code: 'BAD_REQUEST', message: 'too many' })
 })
 

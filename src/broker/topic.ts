@@ -1,10 +1,10 @@
 import { encodeEvent, encodeInfo, ok, type Result } from '../protocol.js'
 import { History } from './history.js'
 
-/** What the broker needs from a connection: an id and a way to hand it bytes. */
+/** What the broker needs from a connection: an id and a way to hand it a frame. */
 export interface Subscriber {
   readonly id: string
-  send(bytes: Buffer): void
+  send(frame: Buffer): void
 }
 
 export type Published = { id: string; seq: number; subscribers: number }
@@ -25,17 +25,18 @@ export class Topic {
   }
 
   /**
-   * Encodes the event once; history and every subscriber share that one Buffer,
-   * so a replayed event is byte-for-byte the live one.
+   * Encodes the event once, as its WebSocket frame; history and every
+   * subscriber share that one Buffer, so a replayed event is byte-for-byte
+   * the live one.
    */
   publish(id: string, payload: unknown, ts: number): Result<Published> {
     // Encode before taking the seq: a payload that cannot be encoded must not leave a gap.
     const encoded = encodeEvent({ topic: this.name, seq: this.seq + 1, id, payload, ts })
     if (!encoded.ok) return encoded
-    const bytes = encoded.value
+    const frame = encoded.value
     const seq = ++this.seq
-    this.history.push(bytes)
-    for (const subscriber of this.subscribers) subscriber.send(bytes)
+    this.history.push(frame)
+    for (const subscriber of this.subscribers) subscriber.send(frame)
     return ok({ id, seq, subscribers: this.subscribers.size })
   }
 
@@ -45,7 +46,7 @@ export class Topic {
 
   /** Tells every subscriber the topic is gone; the broker drops the subscriptions. */
   announceDeletion(ts: number): void {
-    const bytes = encodeInfo(this.name, 'topic_deleted', ts)
-    for (const subscriber of this.subscribers) subscriber.send(bytes)
+    const frame = encodeInfo(this.name, 'topic_deleted', ts)
+    for (const subscriber of this.subscribers) subscriber.send(frame)
   }
 }

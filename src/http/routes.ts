@@ -1,4 +1,5 @@
 import type { Broker } from '../broker/broker.js'
+import { frameText } from '../frame.js'
 import { checkMessageBody, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
 import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
 import { Router } from './router.js'
@@ -67,8 +68,8 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (lastN === undefined) return problem(400, 'BAD_REQUEST', `'last_n' must be an integer >= 0`)
     const events = broker.history(name, lastN)
     if (!events.ok) return failed(events.error)
-    // The held events are already-encoded frames: splice them in rather than parse and re-encode.
-    const bytes = `{"topic":${JSON.stringify(name)},"events":[${events.value.join(',')}]}`
+    // The held events are already encoded: splice their JSON in rather than parse and re-encode.
+    const bytes = `{"topic":${JSON.stringify(name)},"events":[${events.value.map(frameText).join(',')}]}`
     return { status: 200, raw: { contentType: 'application/json', bytes } }
   }))
 

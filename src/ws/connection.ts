@@ -7,7 +7,6 @@ import {
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { CorkBatch, Corked } from './cork-batch.js'
-import type { FrameCache } from './frame.js'
 
 export type GatewayCounters = {
   connectionsAccepted: number
@@ -22,7 +21,6 @@ export type ConnectionDeps = {
   log: Logger
   maxBufferedBytes: number
   batch: CorkBatch
-  frames: FrameCache
   counters: GatewayCounters
   onClose(connection: Connection): void
 }
@@ -101,15 +99,15 @@ export class Connection implements Subscriber, Corked {
    * frame always goes to an empty queue, so one event larger than the limit
    * is not mistaken for a slow reader.
    */
-  send(bytes: Buffer): void {
+  send(frame: Buffer): void {
     if (this.state !== 'open' || this.ws.readyState !== this.ws.OPEN) return
-    if (this.ws.bufferedAmount + bytes.length > this.deps.maxBufferedBytes) {
+    if (this.ws.bufferedAmount + frame.length > this.deps.maxBufferedBytes) {
       // Count only what the kernel refused, not what this turn still holds corked.
       if (this.corked) this.uncork()
       const queued = this.ws.bufferedAmount
-      if (queued > 0 && queued + bytes.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
+      if (queued > 0 && queued + frame.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
     }
-    this.write(bytes)
+    this.write(frame)
   }
 
   uncork(): void {
@@ -136,7 +134,7 @@ export class Connection implements Subscriber, Corked {
     this.ws.terminate()
   }
 
-  private write(bytes: Buffer): void {
+  private write(frame: Buffer): void {
     if (!this.corked) {
       this.corked = true
       this.socket.cork()
@@ -144,7 +142,7 @@ export class Connection implements Subscriber, Corked {
     }
     // The frame goes straight to the socket, behind anything ws wrote before it
     // (ws writes synchronously without compression), so bufferedAmount sees it.
-    this.socket.write(this.deps.frames.frameOf(bytes))
+    this.socket.write(frame)
     if (this.socket.writableLength >= CORK_LIMIT_BYTES) this.uncork()
   }
 
@@ -180,7 +178,7 @@ export class Connection implements Subscriber, Corked {
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
     // The replay answers this request and is bounded by the history size, so it
     // is written whole; the queue limit applies again from the next live event.
-    for (const bytes of subscribed.value.replay) this.write(bytes)
+    for (const frame of subscribed.value.replay) this.write(frame)
   }
 
   private publish(msg: Publish): void {

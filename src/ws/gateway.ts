@@ -6,7 +6,6 @@ import { isAuthorized, presentedKey } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import { CorkBatch } from './cork-batch.js'
 import { Connection, type ConnectionDeps, type GatewayCounters } from './connection.js'
-import { FrameCache } from './frame.js'
 
 export type { GatewayCounters } from './connection.js'
 
@@ -46,7 +45,6 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
   private readonly batch = new CorkBatch()
-  private readonly frames = new FrameCache()
   private readonly heartbeatTimer: NodeJS.Timeout
   /** One object shared by every connection rather than one per connection. */
   private readonly connectionDeps: ConnectionDeps
@@ -66,7 +64,6 @@ export class Gateway {
       log: options.log,
       maxBufferedBytes: options.maxBufferedBytes,
       batch: this.batch,
-      frames: this.frames,
       counters: this.counters,
       onClose: (closed) => this.forget(closed),
     }
