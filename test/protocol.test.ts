@@ -81,6 +81,26 @@ test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
   )
 })
 
+test('the templated event and ack are the JSON that JSON.stringify would give, escapes included', () => {
+  const ts = Date.UTC(2026, 0, 1)
+  const id = 'quote " backslash \\ newline \n é'
+  const payload = { text: '</script> \u2028 "x"', list: [1, null, true], nested: { a: { b: [] } } }
+  const event = encodeEvent({ topic: 'o.1', seq: 2, id, payload, ts })
+  assert.ok(event.ok)
+  assert.equal(
+    frameText(event.value),
+    JSON.stringify({ type: 'event', topic: 'o.1', seq: 2, message: { id, payload }, ts: '2026-01-01T00:00:00.000Z' }),
+  )
+  assert.equal(
+    frameText(encodeAck({ topic: 'o.1', messageId: id, seq: 2 }, ts)),
+    JSON.stringify({ type: 'ack', topic: 'o.1', message_id: id, seq: 2, status: 'ok', ts: '2026-01-01T00:00:00.000Z' }),
+  )
+  assert.equal(
+    frameText(encodeAck({ requestId: 'r"1', topic: 'o.1', messageId: id, seq: 2 }, ts)),
+    JSON.stringify({ type: 'ack', request_id: 'r"1', topic: 'o.1', message_id: id, seq: 2, status: 'ok', ts: '2026-01-01T00:00:00.000Z' }),
+  )
+})
+
 test('each frame carries its own millisecond, also when the clock goes back', () => {
   const stamps = [Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 1) + 1, Date.UTC(2025, 11, 31, 23, 59, 59, 999)]
   const seen = stamps.map((ms) => JSON.parse(frameText(encodePong(undefined, ms))).ts)
