@@ -35,7 +35,7 @@ test('the Dockerfile is multi-stage, runs as a non-root user and starts node dir
   assert.match(runtime, /^USER (?!root)\S+$/m)
   assert.match(runtime, /^EXPOSE 8000$/m)
   assert.match(runtime, /--omit=dev/)
-  assert.deepEqual(execForm(dockerfile, /^CMD /), ['node', '--max-semi-space-size=4', 'dist/main.js'])
+  assert.deepEqual(execForm(dockerfile, /^CMD /), ['node', '--max-semi-space-size=8', 'dist/main.js'])
   assert.equal(execForm(dockerfile, /^HEALTHCHECK /)[0], 'node')
   const copied = [...runtime.matchAll(/^COPY (?:--from=\S+ )?(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
   assert.deepEqual(copied.sort(), ['/app/dist', 'openapi.yaml', 'package-lock.json', 'package.json'])
