@@ -8,7 +8,9 @@ import { Broker, type Subscriber } from '../src/broker/broker.js'
  *    whether the broker holds a thousand other connections or a hundred thousand;
  * 2. publishing allocates per event, not per subscriber: the bytes allocated
  *    per publish stay flat from 10 to 10,000 subscribers (the event is encoded
- *    once, as its WebSocket frame; every subscriber gets the same Buffer).
+ *    once, as its WebSocket frame; every subscriber gets the same Buffer);
+ * 3. history holds about the memory of the events it keeps, even for a quiet
+ *    topic whose events were published between a busy topic's.
  */
 
 setFlagsFromString('--expose-gc')
@@ -87,7 +89,7 @@ function bytesPerPublish(subscribers: number): number {
   broker.createTopic('fan')
   for (let i = 0; i < subscribers; i++) broker.subscribe('fan', subscriber(), 0)
   const message = { id: 'fixed-id', payload: { n: 1, text: 'x'.repeat(100) } }
-  for (let i = 0; i < 200; i++) broker.publish('fan', message) // warm up the JIT
+  for (let i = 0; i < 2_000; i++) broker.publish('fan', message) // warm up the JIT
   const publishes = 100
   let best = Number.POSITIVE_INFINITY
   for (let round = 0; round < 5; round++) {
@@ -97,6 +99,33 @@ function bytesPerPublish(subscribers: number): number {
     best = Math.min(best, (process.memoryUsage().heapUsed - before) / publishes)
   }
   return best
+}
+
+/** Bytes of the events 1 busy and `quiet` quiet topics keep in history, and of the memory those events pin. */
+function historyMemory(quiet: number): { held: number; pinned: number } {
+  const broker = newBroker()
+  const names = ['busy', ...Array.from({ length: quiet }, (_, q) => `quiet-${q}`)]
+  for (const name of names) broker.createTopic(name)
+  const message = { payload: { n: 1, text: 'x'.repeat(100) } }
+  for (let round = 0; round < 50; round++) {
+    for (let q = 0; q < quiet; q++) {
+      broker.publish(`quiet-${q}`, message)
+      for (let k = 0; k < 30; k++) broker.publish('busy', message)
+    }
+  }
+  const memory = new Set<ArrayBufferLike>()
+  let held = 0
+  for (const name of names) {
+    const history = broker.history(name, 50)
+    if (!history.ok) throw new Error(history.error.message)
+    for (const frame of history.value) {
+      held += frame.length
+      memory.add(frame.buffer)
+    }
+  }
+  let pinned = 0
+  for (const buffer of memory) pinned += buffer.byteLength
+  return { held, pinned }
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(12)
@@ -112,4 +141,11 @@ const fanouts = [10, 1_000, 10_000]
 bytesPerPublish(10) // a first pass pays for compiling the publish path; not part of any figure
 console.log(`${''.padEnd(36)}${fanouts.map((n) => fmt(n)).join('')}`)
 console.log(`${'bytes per publish'.padEnd(36)}${fanouts.map((n) => fmt(bytesPerPublish(n))).join('')}`)
+console.log('\nHistory memory: 50 events kept per topic, each quiet event published between 30 busy ones')
+const quietCounts = [100, 1_000]
+const memory = quietCounts.map(historyMemory)
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1).padStart(12)
+console.log(`${'quiet topics'.padEnd(36)}${quietCounts.map((n) => fmt(n)).join('')}`)
+console.log(`${'MiB of events held'.padEnd(36)}${memory.map((m) => mib(m.held)).join('')}`)
+console.log(`${'MiB of memory they keep alive'.padEnd(36)}${memory.map((m) => mib(m.pinned)).join('')}`)
 if (sink === undefined) throw new Error('no event was delivered')

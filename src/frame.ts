@@ -1,32 +1,85 @@
 /** FIN + text opcode: one complete, unfragmented text frame. */
 const FIN_TEXT = 0x81
 
-/**
- * The WebSocket text frame a server sends for `text` (RFC 6455 5.2: server
- * frames are not masked). The text is encoded straight behind the header, in
- * one Buffer, which can then be written to any number of sockets as it is.
- */
-export function textFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text)
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10
-  const frame = Buffer.allocUnsafe(header + length)
-  frame[0] = FIN_TEXT
-  if (header === 2) frame[1] = length
-  else if (header === 4) {
-    frame[1] = 126
-    frame.writeUInt16BE(length, 2)
+/** The frame header for a payload of `length` bytes: 2, 4 or 10 bytes long. */
+const headerSize = (length: number): number => (length < 126 ? 2 : length < 65_536 ? 4 : 10)
+
+/** Writes the header of an unmasked text frame carrying `length` bytes at `start` (RFC 6455 5.2). */
+function writeHeader(frame: Buffer, start: number, length: number): void {
+  frame[start] = FIN_TEXT
+  if (length < 126) frame[start + 1] = length
+  else if (length < 65_536) {
+    frame[start + 1] = 126
+    frame.writeUInt16BE(length, start + 2)
   } else {
-    frame[1] = 127
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-    frame.writeUInt32BE(length >>> 0, 6)
+    frame[start + 1] = 127
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), start + 2)
+    frame.writeUInt32BE(length >>> 0, start + 6)
   }
-  frame.write(text, header)
+}
+
+function frameIn(frame: Buffer, text: string, length: number): Buffer {
+  writeHeader(frame, 0, length)
+  frame.write(text, headerSize(length))
   return frame
 }
 
-/** The JSON text a frame built by `textFrame` carries, for answers that are not WebSocket frames. */
+/**
+ * The WebSocket text frame a server sends for `text` (server frames are not
+ * masked). The text is encoded straight behind the header, in one Buffer,
+ * which can then be written to any number of sockets as it is. Small frames
+ * share Node's Buffer pool: right for frames that are written and dropped.
+ */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text)
+  return frameIn(Buffer.allocUnsafe(headerSize(length) + length), text, length)
+}
+
+/** The JSON text a frame built here carries, for answers that are not WebSocket frames. */
 export function frameText(frame: Buffer): string {
   const code = (frame[1] as number) & 0x7f
-  const header = code < 126 ? 2 : code === 126 ? 4 : 10
-  return frame.toString('utf8', header)
+  return frame.toString('utf8', code < 126 ? 2 : code === 126 ? 4 : 10)
+}
+
+/** A slab starts small, so a topic that publishes once holds little, and doubles up to the largest. */
+const FIRST_SLAB_BYTES = 1024
+const LARGEST_SLAB_BYTES = 16 * 1024
+/** Room kept in front of each text: the longest header a frame from a slab can have. */
+const SLAB_HEADER_ROOM = 4
+
+/**
+ * Builds the frames that are kept for a long time (a topic's history) in
+ * slabs of their own. A small Buffer from Buffer.allocUnsafe is a view of an
+ * 8 KiB pool shared by the whole process, and keeping it keeps the whole pool:
+ * a quiet topic's history of 250-byte events, each published between events
+ * of busier topics, held 8 KiB per event. One FrameSlab serves one stream of
+ * frames that are dropped in the order they were built, so a slab is freed
+ * with the last of its frames, and a stream pins at most one slab it does not use.
+ */
+export class FrameSlab {
+  private slab = Buffer.allocUnsafeSlow(0)
+  private used = 0
+  private nextSize = FIRST_SLAB_BYTES
+
+  frame(text: string): Buffer {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so most texts need not be measured first.
+    const room = this.slab.length - this.used - SLAB_HEADER_ROOM
+    if (room < text.length * 3) {
+      const length = Buffer.byteLength(text)
+      if (length > LARGEST_SLAB_BYTES / 2) return frameIn(Buffer.allocUnsafeSlow(headerSize(length) + length), text, length)
+      if (room < length) this.refill(SLAB_HEADER_ROOM + length)
+    }
+    const textStart = this.used + SLAB_HEADER_ROOM
+    const length = this.slab.write(text, textStart)
+    const start = textStart - headerSize(length)
+    writeHeader(this.slab, start, length)
+    this.used = textStart + length
+    return this.slab.subarray(start, this.used)
+  }
+
+  private refill(atLeast: number): void {
+    this.slab = Buffer.allocUnsafeSlow(Math.max(this.nextSize, atLeast))
+    this.used = 0
+    this.nextSize = Math.min(this.nextSize * 2, LARGEST_SLAB_BYTES)
+  }
 }

@@ -154,15 +154,18 @@ export type EventFields = { topic: string; seq: number; id: string; payload: unk
 const field = (name: string, value: string | number | undefined): string =>
   value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`
 
-/** Fails only for a payload nested too deeply for JSON.stringify's recursion (JSON.parse has no such limit). */
-export function encodeEvent(e: EventFields): Result<Buffer> {
+/**
+ * Fails only for a payload nested too deeply for JSON.stringify's recursion
+ * (JSON.parse has no such limit). `frameOf` chooses where the frame's bytes live.
+ */
+export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer = textFrame): Result<Buffer> {
   let payload: string
   try {
     payload = JSON.stringify(e.payload)
   } catch {
     return fail('BAD_REQUEST', 'the payload is nested too deeply to encode')
   }
-  return ok(textFrame(
+  return ok(frameOf(
     `{"type":"event","topic":${JSON.stringify(e.topic)},"seq":${e.seq},"message":{"id":${JSON.stringify(e.id)},"payload":${payload}},"ts":"${isoTime(e.ts)}"}`,
   ))
 }

@@ -58,6 +58,25 @@ test('every subscriber is handed the very same Buffer for an event', () => {
   assert.equal(history.value[0], one.frames[0])
 })
 
+test('history frames of different topics never share memory, so a quiet topic does not pin a busy one’s', () => {
+  const broker = newBroker({ maxHistoryPerTopic: 50 })
+  broker.createTopic('quiet')
+  broker.createTopic('busy')
+  for (let i = 0; i < 50; i++) {
+    broker.publish('quiet', { payload: i })
+    for (let k = 0; k < 30; k++) broker.publish('busy', { payload: 'x'.repeat(100) })
+  }
+  const quiet = broker.history('quiet', 50)
+  const busy = broker.history('busy', 50)
+  assert.ok(quiet.ok && busy.ok)
+  const busyMemory = new Set(busy.value.map((frame) => frame.buffer))
+  for (const frame of quiet.value) assert.ok(!busyMemory.has(frame.buffer), 'a quiet event shares memory with busy events')
+  const pinned = new Set(quiet.value.map((frame) => frame.buffer))
+  const pinnedBytes = [...pinned].reduce((sum, memory) => sum + memory.byteLength, 0)
+  const heldBytes = quiet.value.reduce((sum, frame) => sum + frame.length, 0)
+  assert.ok(pinnedBytes < heldBytes * 2 + 16 * 1024, `${pinnedBytes} bytes pinned for ${heldBytes} bytes of events`)
+})
+
 test('subscribe replays the last n held events, and they are the delivered bytes', () => {
   const broker = newBroker()
   broker.createTopic('a')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { frameText, textFrame } from '../src/frame.js'
+import { FrameSlab, frameText, textFrame } from '../src/frame.js'
 
 /** Reads back what a client would: FIN/opcode, mask bit, payload length and payload. */
 function parseServerFrame(frame: Buffer): { first: number; masked: boolean; length: number; payload: Buffer } {
@@ -40,4 +40,36 @@ test('frameText gives back the text of a frame at every header size', () => {
     const text = 'é'.repeat(size)
     assert.equal(frameText(textFrame(text)), text, `${Buffer.byteLength(text)} bytes`)
   }
+})
+
+test('frames from a slab are whole text frames and stay intact as later frames are built', () => {
+  const slab = new FrameSlab()
+  const texts = [0, 1, 125, 126, 127, 300, 1_000, 5_000, 9_000, 65_535, 65_536, 70_000, 3, 124]
+    .flatMap((size) => ['a'.repeat(size), 'é€😀'.repeat(Math.ceil(size / 4))])
+  const frames = texts.map((text) => slab.frame(text))
+  texts.forEach((text, i) => {
+    const parsed = parseServerFrame(frames[i] as Buffer)
+    assert.equal(parsed.first, 0x81, `FIN + text opcode, frame ${i}`)
+    assert.equal(parsed.masked, false)
+    assert.equal(parsed.length, Buffer.byteLength(text), `length of frame ${i}`)
+    assert.equal(parsed.payload.toString(), text, `payload of frame ${i}`)
+  })
+})
+
+test('a small frame from a slab holds a bounded slab of its own stream, never Node’s shared pool', () => {
+  const one = new FrameSlab()
+  const other = new FrameSlab()
+  const pooled = textFrame('x'.repeat(200))
+  for (let i = 0; i < 500; i++) {
+    const a = one.frame('x'.repeat(200))
+    const b = other.frame('y'.repeat(200))
+    assert.notEqual(a.buffer, b.buffer, `two streams share memory at frame ${i}`)
+    assert.notEqual(a.buffer, pooled.buffer, `a slab frame sits in the shared pool at frame ${i}`)
+    assert.ok(a.buffer.byteLength <= 16 * 1024, `slab of ${a.buffer.byteLength} bytes`)
+  }
+})
+
+test('a frame too big for a slab gets exactly its own memory', () => {
+  const frame = new FrameSlab().frame('z'.repeat(20_000))
+  assert.equal(frame.buffer.byteLength, frame.length)
 })

@@ -1,3 +1,4 @@
+import { FrameSlab, textFrame } from '../frame.js'
 import { encodeEvent, encodeInfo, ok, type Result } from '../protocol.js'
 import { History } from './history.js'
 
@@ -14,9 +15,13 @@ export class Topic {
   private seq = 0
   readonly subscribers = new Set<Subscriber>()
   private readonly history: History<Buffer>
+  /** Events kept in history get memory of their own; without history, Node's shared pool serves. */
+  private readonly eventFrame: (text: string) => Buffer
 
   constructor(readonly name: string, historyCapacity: number) {
     this.history = new History(historyCapacity)
+    const slab = historyCapacity > 0 ? new FrameSlab() : undefined
+    this.eventFrame = slab ? (text) => slab.frame(text) : textFrame
   }
 
   /** Messages published since the topic was created. */
@@ -31,7 +36,7 @@ export class Topic {
    */
   publish(id: string, payload: unknown, ts: number): Result<Published> {
     // Encode before taking the seq: a payload that cannot be encoded must not leave a gap.
-    const encoded = encodeEvent({ topic: this.name, seq: this.seq + 1, id, payload, ts })
+    const encoded = encodeEvent({ topic: this.name, seq: this.seq + 1, id, payload, ts }, this.eventFrame)
     if (!encoded.ok) return encoded
     const frame = encoded.value
     const seq = ++this.seq
