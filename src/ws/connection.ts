@@ -26,7 +26,7 @@ export type ConnectionDeps = {
 }
 
 /**
- * Most bytes a socket holds corked before writing through. A burst within one
+ * Most bytes a connection holds before writing through. A burst within one
  * turn then reaches the kernel in large writes instead of piling up in user
  * space, where it would count against MAX_BUFFERED_BYTES for a healthy client.
  */
@@ -58,7 +58,13 @@ let connectionsMade = 0
 export class Connection implements Subscriber, Corked {
   readonly id = String(++connectionsMade)
   private state: 'open' | 'slow' | 'closed' = 'open'
-  private corked = false
+  /**
+   * The frames of this turn, not yet handed to the socket. They leave as one
+   * Buffer in one write: cheaper than corking the socket, whose stream keeps
+   * a record per write and passes them all to writev.
+   */
+  private held: Buffer[] = []
+  private heldBytes = 0
   private answeredPing = true
   private killTimer: NodeJS.Timeout | undefined
   private childLog: Logger | undefined
@@ -101,18 +107,25 @@ export class Connection implements Subscriber, Corked {
    */
   send(frame: Buffer): void {
     if (this.state !== 'open' || this.ws.readyState !== this.ws.OPEN) return
-    if (this.ws.bufferedAmount + frame.length > this.deps.maxBufferedBytes) {
-      // Count only what the kernel refused, not what this turn still holds corked.
-      if (this.corked) this.uncork()
+    if (this.ws.bufferedAmount + this.heldBytes + frame.length > this.deps.maxBufferedBytes) {
+      // Count only what the kernel refused, not what this turn still holds.
+      this.uncork()
       const queued = this.ws.bufferedAmount
       if (queued > 0 && queued + frame.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
     }
     this.write(frame)
   }
 
+  /** Writes what this turn held, behind anything ws wrote before (ws writes synchronously without compression). */
   uncork(): void {
-    this.corked = false
-    this.socket.uncork()
+    const held = this.held
+    if (held.length === 0) return
+    const bytes = this.heldBytes
+    this.held = []
+    this.heldBytes = 0
+    // After a close frame nothing more may be sent; what was held is dropped with the connection.
+    if (this.ws.readyState !== this.ws.OPEN) return
+    this.socket.write(held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, bytes))
   }
 
   /** Called once per heartbeat interval; false when the peer missed the last ping and was terminated. */
@@ -126,7 +139,9 @@ export class Connection implements Subscriber, Corked {
     return true
   }
 
+  /** What this turn held goes before the close frame, so a clean shutdown delivers it. */
   close(code: number, reason: string): void {
+    this.uncork()
     this.ws.close(code, reason)
   }
 
@@ -135,15 +150,10 @@ export class Connection implements Subscriber, Corked {
   }
 
   private write(frame: Buffer): void {
-    if (!this.corked) {
-      this.corked = true
-      this.socket.cork()
-      this.deps.batch.add(this)
-    }
-    // The frame goes straight to the socket, behind anything ws wrote before it
-    // (ws writes synchronously without compression), so bufferedAmount sees it.
-    this.socket.write(frame)
-    if (this.socket.writableLength >= CORK_LIMIT_BYTES) this.uncork()
+    if (this.held.length === 0) this.deps.batch.add(this)
+    this.held.push(frame)
+    this.heldBytes += frame.length
+    if (this.heldBytes >= CORK_LIMIT_BYTES) this.uncork()
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -208,6 +218,7 @@ export class Connection implements Subscriber, Corked {
     this.log.warn('slow consumer disconnected', { topics, buffered_bytes: this.ws.bufferedAmount, limit })
     const failure = fail('SLOW_CONSUMER', `more than ${limit} bytes were queued for this connection; it receives no further events`)
     this.write(encodeError(undefined, failure.error, this.deps.broker.now()))
+    this.uncork()
     this.ws.close(1008, 'SLOW_CONSUMER')
     this.killTimer = setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS)
   }
