@@ -7,6 +7,7 @@ import {
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { CorkBatch, Corked } from './cork-batch.js'
+import { writeJoined } from './joined-write.js'
 
 export type GatewayCounters = {
   connectionsAccepted: number
@@ -59,9 +60,9 @@ export class Connection implements Subscriber, Corked {
   readonly id = String(++connectionsMade)
   private state: 'open' | 'slow' | 'closed' = 'open'
   /**
-   * The frames of this turn, not yet handed to the socket. They leave as one
-   * Buffer in one write: cheaper than corking the socket, whose stream keeps
-   * a record per write and passes them all to writev.
+   * The frames of this turn, not yet handed to the socket. They leave joined
+   * in one write: cheaper than corking the socket, whose stream keeps a
+   * record per write and passes them all to writev.
    */
   private held: Buffer[] = []
   private heldBytes = 0
@@ -125,7 +126,7 @@ export class Connection implements Subscriber, Corked {
     this.heldBytes = 0
     // After a close frame nothing more may be sent; what was held is dropped with the connection.
     if (this.ws.readyState !== this.ws.OPEN) return
-    this.socket.write(held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, bytes))
+    writeJoined(this.socket, held, bytes)
   }
 
   /** Called once per heartbeat interval; false when the peer missed the last ping and was terminated. */
