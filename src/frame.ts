@@ -18,6 +18,7 @@ function writeHeader(frame: Buffer, start: number, length: number): void {
   }
 }
 
+/** Fills `frame`, sized for exactly this text, with the header and the text's `length` UTF-8 bytes. */
 function frameIn(frame: Buffer, text: string, length: number): Buffer {
   writeHeader(frame, 0, length)
   frame.write(text, headerSize(length))
@@ -54,7 +55,8 @@ const SLAB_HEADER_ROOM = 4
  * a quiet topic's history of 250-byte events, each published between events
  * of busier topics, held 8 KiB per event. One FrameSlab serves one stream of
  * frames that are dropped in the order they were built, so a slab is freed
- * with the last of its frames, and a stream pins at most one slab it does not use.
+ * with the last of its frames: beyond its frames, a stream holds only the
+ * unused rest of its newest slab and the dropped start of its oldest.
  */
 export class FrameSlab {
   private slab = Buffer.allocUnsafeSlow(0)
