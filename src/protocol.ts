@@ -158,7 +158,7 @@ const field = (name: string, value: string | number | undefined): string =>
  * Fails only for a payload nested too deeply for JSON.stringify's recursion
  * (JSON.parse has no such limit). `frameOf` chooses where the frame's bytes live.
  */
-export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer = textFrame): Result<Buffer> {
+export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer): Result<Buffer> {
   let payload: string
   try {
     payload = JSON.stringify(e.payload)

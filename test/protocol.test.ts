@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { frameText } from '../src/frame.js'
+import { frameText, textFrame } from '../src/frame.js'
 import { checkMessageBody, encodeAck, encodeError, encodeEvent, encodePong, parseClientMessage, TOPIC_RULE } from '../src/protocol.js'
 
 /** The BAD_REQUEST sentence for `text`, and the request_id kept for the reply. */
@@ -69,7 +69,7 @@ test('topic names follow the contract pattern', () => {
 
 test('encoders stamp type and an ISO-8601 UTC ts with milliseconds', () => {
   const ts = Date.UTC(2026, 0, 1)
-  const event = encodeEvent({ topic: 'o', seq: 7, id: 'i', payload: { a: 1 }, ts })
+  const event = encodeEvent({ topic: 'o', seq: 7, id: 'i', payload: { a: 1 }, ts }, textFrame)
   assert.ok(event.ok)
   assert.equal(
     frameText(event.value),
@@ -85,7 +85,7 @@ test('the templated event and ack are the JSON that JSON.stringify would give, e
   const ts = Date.UTC(2026, 0, 1)
   const id = 'quote " backslash \\ newline \n é'
   const payload = { text: '</script> \u2028 "x"', list: [1, null, true], nested: { a: { b: [] } } }
-  const event = encodeEvent({ topic: 'o.1', seq: 2, id, payload, ts })
+  const event = encodeEvent({ topic: 'o.1', seq: 2, id, payload, ts }, textFrame)
   assert.ok(event.ok)
   assert.equal(
     frameText(event.value),
@@ -115,7 +115,7 @@ test('REST-only failure codes travel over WebSocket as BAD_REQUEST', () => {
 test('a payload nested too deeply to encode is a BAD_REQUEST, not an exception', () => {
   const depth = 200_000
   const payload: unknown = JSON.parse('['.repeat(depth) + ']'.repeat(depth))
-  assert.deepEqual(encodeEvent({ topic: 'o', seq: 1, id: 'i', payload, ts: 0 }), {
+  assert.deepEqual(encodeEvent({ topic: 'o', seq: 1, id: 'i', payload, ts: 0 }, textFrame), {
     ok: false,
     error: { code: 'BAD_REQUEST', message: 'the payload is nested too deeply to encode' },
   })
