@@ -43,9 +43,10 @@ test('?api_key is not accepted on REST routes', async (t) => {
   assert.equal((await request(url, 'GET', `/topics?api_key=${KEY}`)).status, 401)
 })
 
-test('/health stays public when a key is set', async (t) => {
+test('/health stays public when a key is set, with or without a trailing slash', async (t) => {
   const { url } = await startServer(t, { apiKey: KEY })
   assert.equal((await request(url, 'GET', '/health')).status, 200)
+  assert.equal((await request(url, 'GET', '/health/')).status, 200)
 })
 
 test('a WebSocket upgrade without a valid key is refused with HTTP 401 before any WebSocket opens', async (t) => {

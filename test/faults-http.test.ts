@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import test from 'node:test'
 import { errorLines, request, startServer } from './helpers.js'
 import { eventually, health, healthyPair } from './fault-support.js'
-import { openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
+import { openSocket, parseResponse, readUntil, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 
 /** Short HTTP deadlines so the slow-client tests finish in about a second. */
@@ -24,6 +24,30 @@ test('a malformed request gets a problem document and the connection is closed',
     const reply = parseResponse(await readUntilClosed(socket, `the answer to ${JSON.stringify(bytes)}`))
     assert.equal(reply.status, status, JSON.stringify(bytes))
     assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+  }
+})
+
+test('an upgrade whose target no URL parser accepts is refused with 404, and the server keeps serving', async (t) => {
+  const server = await startServer(t)
+  // Each of these made `new URL` throw inside the upgrade listener, which ended the process.
+  for (const target of ['//[', '//x:99999/ws', 'http://x:99999']) {
+    const socket = await openSocket(t, server.address.port)
+    socket.write(upgradeRequest(server.address.port, target))
+    const reply = parseResponse(await readUntilClosed(socket, `the answer to an upgrade of ${target}`))
+    assert.equal(reply.status, 404, target)
+    assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+  }
+  assert.equal((await request(server.url, 'GET', '/health')).status, 200)
+})
+
+test('an upgrade in absolute form, or with a trailing slash, opens a WebSocket on /ws', async (t) => {
+  const server = await startServer(t)
+  const port = server.address.port
+  for (const target of [`http://127.0.0.1:${port}/ws`, `http://127.0.0.1:${port}/ws/?client=a`, '/ws/']) {
+    const socket = await openSocket(t, port)
+    socket.write(upgradeRequest(port, target))
+    const head = await readUntil(socket, '\r\n\r\n', `the answer to an upgrade of ${target}`)
+    assert.match(head, /^HTTP\/1\.1 101 /, target)
   }
 })
 

@@ -33,9 +33,9 @@ export function parseResponse(text: string): RawResponse {
   return { status: Number(statusLine.split(' ')[1]), headers, body }
 }
 
-/** The request line and headers of a WebSocket upgrade to /ws. */
-export const upgradeRequest = (port: number): string =>
-  `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+/** The request line and headers of a WebSocket upgrade, to /ws unless another target is given. */
+export const upgradeRequest = (port: number, target = '/ws'): string =>
+  `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
   `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`
 
 /** Everything the server sends on a raw socket up to and including the first `text`; bounded by `what`'s wait. */

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from '../log.js'
 import type { FailureCode } from '../protocol.js'
 import { isAuthorized, isPublicRoute, presentedKey } from './auth.js'
+import { parseTarget } from './request-target.js'
 import type { Params, Router } from './router.js'
 
 /** What a handler returns; the edge turns it into bytes. */
@@ -97,16 +98,9 @@ export function readJson(req: IncomingMessage, limit: number): Promise<{ ok: tru
   })
 }
 
-function splitUrl(url: string): { path: string; query: URLSearchParams } {
-  const mark = url.indexOf('?')
-  return mark === -1
-    ? { path: url, query: new URLSearchParams() }
-    : { path: url.slice(0, mark), query: new URLSearchParams(url.slice(mark + 1)) }
-}
-
 async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply> {
   const method = req.method ?? 'GET'
-  const { path, query } = splitUrl(req.url ?? '/')
+  const { path, query } = parseTarget(req.url ?? '/')
   if (req.httpVersion === '1.1' && req.headers.host === undefined) {
     return problem(400, 'BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header', { Connection: 'close' })
   }

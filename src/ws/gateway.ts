@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { Broker } from '../broker/broker.js'
 import { isAuthorized, presentedKey } from '../http/auth.js'
+import { parseTarget } from '../http/request-target.js'
 import type { Logger } from '../log.js'
 import { CorkBatch } from './cork-batch.js'
 import { Connection, type ConnectionDeps, type GatewayCounters } from './connection.js'
@@ -76,10 +77,10 @@ export class Gateway {
   }
 
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    if (url.pathname !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; use /ws`)
+    const { path, query } = parseTarget(req.url ?? '/')
+    if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
     if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
-    if (!isAuthorized(presentedKey(req, url.searchParams), this.options.apiKey)) {
+    if (!isAuthorized(presentedKey(req, query), this.options.apiKey)) {
       return refuse(socket, 401, 'UNAUTHORIZED', 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key=')
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
