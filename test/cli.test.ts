@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { test } from 'node:test'
-import { request, within } from './helpers.js'
-import { runNode, spawnServer } from './child.js'
+import { request, watchLog, within } from './helpers.js'
+import { PROJECT_ROOT, runNode, spawnServer } from './child.js'
 
 const badValues: [string, string][] = [
   ['PORT', '99999'],
@@ -43,4 +45,28 @@ test('the CLI serves on the configured port, logs JSON lines and exits 0 on SIGT
   const messages = server.stdout.map((text) => (JSON.parse(text) as { msg: string }).msg)
   assert.deepEqual(messages, ['listening', 'signal received: shutting down gracefully', 'shutting down', 'stopped'])
   assert.ok(!server.stdout.join('\n').includes('super-secret'))
+})
+
+test('npm start passes SIGTERM on to the server, which shuts down gracefully', async (t) => {
+  const npm = spawn('npm', ['start', '--silent'], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // A group of its own, so that a server npm failed to stop is killed with it after the test.
+    detached: true,
+  })
+  t.after(() => {
+    try {
+      process.kill(-(npm.pid ?? 0), 'SIGKILL')
+    } catch {
+      // The group has already exited, which is what a passing test leaves.
+    }
+  })
+  const exited = new Promise<number | null>((resolve) => npm.on('exit', resolve))
+  const log = watchLog()
+  createInterface({ input: npm.stdout }).on('line', log.push)
+  await log.waitFor('listening', 60_000) // tsc compiles first
+  npm.kill('SIGTERM')
+  await log.waitFor('stopped', 15_000)
+  assert.equal(await within(exited, 'npm to exit', 15_000), 0)
 })
