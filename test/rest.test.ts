@@ -78,6 +78,7 @@ test('an invalid topic name in the path is 400', async (t) => {
   const { url } = await startServer(t)
   assertProblem(await request(url, 'DELETE', '/topics/bad%20name'), 400, 'BAD_REQUEST')
   assertProblem(await request(url, 'GET', '/topics/.hidden/messages'), 400, 'BAD_REQUEST')
+  assertProblem(await request(url, 'DELETE', '/topics/%zz'), 400, 'BAD_REQUEST') // not even percent-encoding
 })
 
 test('POST /topics/{name}/messages publishes and reports seq and subscribers', async (t) => {

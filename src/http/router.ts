@@ -5,11 +5,12 @@ type Route<H> = { method: string; segments: string[]; handler: H }
 
 const split = (path: string): string[] => path.split('/').filter((s) => s !== '')
 
-function decode(segment: string): string | undefined {
+/** A segment that is not valid percent-encoding is passed on as sent, for the handler's own check to refuse. */
+function decode(segment: string): string {
   try {
     return decodeURIComponent(segment)
   } catch {
-    return undefined
+    return segment
   }
 }
 
@@ -47,9 +48,7 @@ function matchSegments(pattern: string[], actual: string[]): Params | undefined 
     const want = pattern[i] as string
     const got = actual[i] as string
     if (want.startsWith(':')) {
-      const value = decode(got)
-      if (value === undefined) return undefined
-      params[want.slice(1)] = value
+      params[want.slice(1)] = decode(got)
     } else if (want !== got) {
       return undefined
     }
