@@ -44,8 +44,15 @@ export const isTopicName = (value: unknown): value is string => typeof value ===
 export const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0
 
+/**
+ * 1-256 characters, counted as code points the way the contract (and the service
+ * it replaces) counts them: an emoji is one character but two UTF-16 units.
+ * Only ids between 257 and 512 units long need the count.
+ */
 export const isMessageId = (value: unknown): value is string =>
-  typeof value === 'string' && value.length >= 1 && value.length <= MAX_MESSAGE_ID_LENGTH
+  typeof value === 'string' &&
+  value.length >= 1 &&
+  (value.length <= MAX_MESSAGE_ID_LENGTH || (value.length <= 2 * MAX_MESSAGE_ID_LENGTH && [...value].length <= MAX_MESSAGE_ID_LENGTH))
 
 const isOptionalString = (value: unknown): value is string | undefined =>
   value === undefined || typeof value === 'string'
@@ -68,7 +75,7 @@ export function checkMessageBody(value: unknown, field = 'message'): Result<Mess
 function checkSubscribe(m: Record<string, unknown>, requestId?: string): Result<Subscribe> {
   if (!isTopicName(m.topic)) return badRequest('topic', TOPIC_RULE)
   if (!isOptionalString(m.client_id)) return badRequest('client_id', 'must be a string')
-  const lastN = m.last_n ?? 0
+  const lastN = m.last_n === undefined ? 0 : m.last_n
   if (!isCount(lastN)) return badRequest('last_n', 'must be an integer >= 0')
   return ok({ type: 'subscribe', topic: m.topic, clientId: m.client_id, lastN, requestId })
 }
@@ -123,7 +130,7 @@ const WIRE_CODES: ReadonlySet<FailureCode> = new Set<ErrorCode>([
 ])
 
 /** REST-only codes travel over WebSocket as BAD_REQUEST, keeping the frame's code set closed. */
-const toWireCode = (code: FailureCode): ErrorCode => (WIRE_CODES.has(code) ? (code as ErrorCode) : 'BAD_REQUEST')
+export const toWireCode = (code: FailureCode): ErrorCode => (WIRE_CODES.has(code) ? (code as ErrorCode) : 'BAD_REQUEST')
 
 let lastMs = Number.NaN
 let lastIso = ''

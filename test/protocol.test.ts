@@ -27,6 +27,7 @@ const cases: [string, string, string][] = [
   ['a negative last_n', '{"type":"subscribe","topic":"t","last_n":-1}', "'last_n' must be an integer >= 0"],
   ['a fractional last_n', '{"type":"subscribe","topic":"t","last_n":1.5}', "'last_n' must be an integer >= 0"],
   ['a string last_n', '{"type":"subscribe","topic":"t","last_n":"3"}', "'last_n' must be an integer >= 0"],
+  ['a null last_n', '{"type":"subscribe","topic":"t","last_n":null}', "'last_n' must be an integer >= 0"],
   ['a numeric client_id', '{"type":"subscribe","topic":"t","client_id":1}', "'client_id' must be a string"],
   ['a missing message', '{"type":"publish","topic":"t"}', "'message' must be an object with a payload"],
   ['a message that is an array', '{"type":"publish","topic":"t","message":[]}', "'message' must be an object with a payload"],
@@ -34,6 +35,7 @@ const cases: [string, string, string][] = [
   ['an empty message id', '{"type":"publish","topic":"t","message":{"id":"","payload":1}}', "'message.id' must be a string of 1-256 characters"],
   ['a numeric message id', '{"type":"publish","topic":"t","message":{"id":5,"payload":1}}', "'message.id' must be a string of 1-256 characters"],
   ['a message id of 257 characters', `{"type":"publish","topic":"t","message":{"id":"${'x'.repeat(257)}","payload":1}}`, "'message.id' must be a string of 1-256 characters"],
+  ['a message id of 257 emoji', `{"type":"publish","topic":"t","message":{"id":"${'🙂'.repeat(257)}","payload":1}}`, "'message.id' must be a string of 1-256 characters"],
 ]
 
 for (const [shape, text, sentence] of cases) {
@@ -51,6 +53,12 @@ test('a valid subscribe becomes a typed value with camelCase fields and last_n d
     ok: true,
     value: { type: 'subscribe', topic: 'orders', clientId: 'A', lastN: 0, requestId: 's' },
   })
+})
+
+test('a message id is counted in characters, not UTF-16 units: 256 of them are accepted', () => {
+  for (const id of ['x'.repeat(256), '🙂'.repeat(256), 'x' + '🙂'.repeat(255)]) {
+    assert.deepEqual(checkMessageBody({ id, payload: 1 }), { ok: true, value: { id, payload: 1 } }, `${id.length} units`)
+  }
 })
 
 test('a payload may be any JSON value, null included', () => {
