@@ -142,12 +142,15 @@ test('the parser used here rejects what the format forbids', () => {
 })
 
 test('the counters follow what clients do', async (t) => {
-  const server = await startServer(t)
+  const server = await startServer(t, { maxSubscriptionsPerConnection: 1 })
   await createTopic(server.url, 'orders')
+  await createTopic(server.url, 'audit')
   const subscriber = await connect(t, server.wsUrl)
   subscriber.send({ type: 'subscribe', topic: 'orders', request_id: 's' })
   assert.equal((await subscriber.next()).type, 'ack')
   subscriber.send('{not json')
+  assert.equal((await subscriber.next()).error?.code, 'BAD_REQUEST')
+  subscriber.send({ type: 'subscribe', topic: 'audit' }) // over the limit: refused as BAD_REQUEST too
   assert.equal((await subscriber.next()).error?.code, 'BAD_REQUEST')
   for (let i = 0; i < 3; i++) await request(server.url, 'POST', '/topics/orders/messages', { payload: i })
   assert.equal((await subscriber.drain()).length, 3)
@@ -155,11 +158,11 @@ test('the counters follow what clients do', async (t) => {
   const families = await scrape(server.url)
   assert.equal(valueOf(families, 'pubsub_connections'), 1)
   assert.equal(valueOf(families, 'pubsub_connections_accepted_total'), 1)
-  assert.equal(valueOf(families, 'pubsub_topics'), 1)
+  assert.equal(valueOf(families, 'pubsub_topics'), 2)
   assert.equal(valueOf(families, 'pubsub_subscriptions'), 1)
   assert.equal(valueOf(families, 'pubsub_messages_published_total'), 3)
   assert.equal(valueOf(families, 'pubsub_messages_delivered_total'), 3)
-  assert.equal(valueOf(families, 'pubsub_bad_requests_total'), 1)
+  assert.equal(valueOf(families, 'pubsub_bad_requests_total'), 2)
   assert.equal(valueOf(families, 'pubsub_slow_consumer_disconnects_total'), 0)
 })
 

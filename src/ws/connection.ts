@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws'
 import type { Broker, Subscriber } from '../broker/broker.js'
 import type { Logger } from '../log.js'
 import {
-  encodeAck, encodeError, encodePong, fail, parseClientMessage,
+  encodeAck, encodeError, encodePong, fail, parseClientMessage, toWireCode,
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { CorkBatch, Corked } from './cork-batch.js'
@@ -206,7 +206,7 @@ export class Connection implements Subscriber, Corked {
   }
 
   private reject(requestId: string | undefined, error: Failure): void {
-    if (error.code === 'BAD_REQUEST') this.deps.counters.badRequests++
+    if (toWireCode(error.code) === 'BAD_REQUEST') this.deps.counters.badRequests++
     this.send(encodeError(requestId, error, this.deps.broker.now()))
   }
 
