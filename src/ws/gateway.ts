@@ -31,9 +31,11 @@ const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found',
 /** Answers an upgrade we will not accept with a plain HTTP response, before any WebSocket exists. */
 function refuse(socket: Duplex, status: number, code: string, detail: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: REASONS[status], status, detail, code })
+  // As on REST: a 401 names the scheme the key can be sent with.
+  const challenge = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''
   socket.on('error', () => socket.destroy())
   socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n` +
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${challenge}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
 }
