@@ -17,6 +17,7 @@ test('a malformed request gets a problem document and the connection is closed',
     ['GET /\x00 HTTP/1.1\r\n\r\n', 400],
     ['GET /health HTTP/1.1\r\n\r\n', 400], // no Host header
     ['POST /topics HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}', 417],
+    [`GET / HTTP/1.1\r\nHost: x\r\nX-Large: ${'a'.repeat(17_000)}\r\n\r\n`, 431], // over Node's 16 KiB of headers
   ]
   for (const [bytes, status] of malformed) {
     const socket = await openSocket(t, server.address.port)
