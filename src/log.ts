@@ -10,7 +10,7 @@ export interface Logger {
   child(fields: LogFields): Logger
 }
 
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 
 const writeStdout = (line: string): void => {
   process.stdout.write(line + '\n')

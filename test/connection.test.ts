@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import type { WebSocket } from 'ws'
 import { Broker } from '../src/broker/broker.js'
 import { createLogger } from '../src/log.js'
-import { CorkBatch } from '../src/ws/cork-batch.js'
+import { FlushBatch } from '../src/ws/flush-batch.js'
 import { Connection } from '../src/ws/connection.js'
 
 /** What reached the wire, in order: written bytes and the close frame ws would send. */
@@ -36,7 +36,7 @@ function connectionFor(client: { ws: WebSocket; socket: Duplex }): Connection {
     broker,
     log: createLogger('error', () => {}),
     maxBufferedBytes: 1_048_576,
-    batch: new CorkBatch(),
+    batch: new FlushBatch(),
     counters: { connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0 },
     onClose: () => {},
   })

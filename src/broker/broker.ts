@@ -3,7 +3,7 @@ import { fail, ok, type MessageBody, type Result } from '../protocol.js'
 import { Topic, type Published, type Subscriber } from './topic.js'
 import { TopicsHeld } from './topics-held.js'
 
-export type { Published, Subscriber } from './topic.js'
+export type { Subscriber } from './topic.js'
 
 export type BrokerOptions = {
   maxHistoryPerTopic: number

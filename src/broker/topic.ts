@@ -2,9 +2,8 @@ import { FrameSlab, textFrame } from '../frame.js'
 import { encodeEvent, encodeInfo, ok, type Result } from '../protocol.js'
 import { History } from './history.js'
 
-/** What the broker needs from a connection: an id and a way to hand it a frame. */
+/** What the broker needs from a connection: a way to hand it a frame. */
 export interface Subscriber {
-  readonly id: string
   send(frame: Buffer): void
 }
 

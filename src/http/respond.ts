@@ -58,7 +58,7 @@ export function problem(status: number, code: string, detail: string, headers?: 
 
 export const json = (status: number, body: unknown): Reply => ({ status, body })
 
-export function writeReply(res: ServerResponse, reply: Reply): void {
+function writeReply(res: ServerResponse, reply: Reply): void {
   const raw = reply.raw ?? { contentType: 'application/json', bytes: JSON.stringify(reply.body) }
   const length = typeof raw.bytes === 'string' ? Buffer.byteLength(raw.bytes) : raw.bytes.length
   res.writeHead(reply.status, { 'Content-Type': raw.contentType, 'Content-Length': length, ...reply.headers })
@@ -70,7 +70,7 @@ const tooLarge = (limit: number): Reply =>
   problem(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${limit}-byte limit`, { Connection: 'close' })
 
 /** Collects the body up to `limit` bytes and parses it as JSON. */
-export function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
+function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
   const declared = Number(req.headers['content-length'])
   if (declared > limit) return Promise.resolve({ ok: false, reply: tooLarge(limit) })
   return new Promise((resolve) => {

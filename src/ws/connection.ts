@@ -6,7 +6,7 @@ import {
   encodeAck, encodeError, encodePong, fail, parseClientMessage, toWireCode,
   type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
-import type { CorkBatch, Corked } from './cork-batch.js'
+import type { FlushBatch, Flushable } from './flush-batch.js'
 import { writeJoined } from './joined-write.js'
 
 export type GatewayCounters = {
@@ -21,7 +21,7 @@ export type ConnectionDeps = {
   broker: Broker
   log: Logger
   maxBufferedBytes: number
-  batch: CorkBatch
+  batch: FlushBatch
   counters: GatewayCounters
   onClose(connection: Connection): void
 }
@@ -31,7 +31,7 @@ export type ConnectionDeps = {
  * turn then reaches the kernel in large writes instead of piling up in user
  * space, where it would count against MAX_BUFFERED_BYTES for a healthy client.
  */
-const CORK_LIMIT_BYTES = 64 * 1024
+const HELD_LIMIT_BYTES = 64 * 1024
 
 /** How long a slow consumer's close handshake may take before the socket is destroyed. */
 const SLOW_CLOSE_GRACE_MS = 1_000
@@ -39,10 +39,8 @@ const SLOW_CLOSE_GRACE_MS = 1_000
 const INTERNAL: Failure = { code: 'INTERNAL', message: 'the server failed to handle this message; the error has been logged' }
 const BINARY: Failure = { code: 'BAD_REQUEST', message: 'binary frames are not accepted: send one JSON object per text frame' }
 
-function textOf(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8')
-  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8')
-}
+/** With its default binaryType, 'nodebuffer', ws hands over every message as one Buffer. */
+const textOf = (data: RawData): string => (data as Buffer).toString('utf8')
 
 /** The property through which a socket's listeners reach their Connection. */
 const OWNER = Symbol('connection')
@@ -56,7 +54,7 @@ type OwnedSocket = WebSocket & { [OWNER]: Connection }
 let connectionsMade = 0
 
 /** One WebSocket client: parses its frames, calls the broker, and is a Subscriber. */
-export class Connection implements Subscriber, Corked {
+export class Connection implements Subscriber, Flushable {
   readonly id = String(++connectionsMade)
   private state: 'open' | 'slow' | 'closed' = 'open'
   /**
@@ -110,7 +108,7 @@ export class Connection implements Subscriber, Corked {
     if (this.state !== 'open' || this.ws.readyState !== this.ws.OPEN) return
     if (this.ws.bufferedAmount + this.heldBytes + frame.length > this.deps.maxBufferedBytes) {
       // Count only what the kernel refused, not what this turn still holds.
-      this.uncork()
+      this.flush()
       const queued = this.ws.bufferedAmount
       if (queued > 0 && queued + frame.length > this.deps.maxBufferedBytes) return this.dropAsSlow()
     }
@@ -118,7 +116,7 @@ export class Connection implements Subscriber, Corked {
   }
 
   /** Writes what this turn held, behind anything ws wrote before (ws writes synchronously without compression). */
-  uncork(): void {
+  flush(): void {
     const held = this.held
     if (held.length === 0) return
     const bytes = this.heldBytes
@@ -142,7 +140,7 @@ export class Connection implements Subscriber, Corked {
 
   /** What this turn held goes before the close frame, so a clean shutdown delivers it. */
   close(code: number, reason: string): void {
-    this.uncork()
+    this.flush()
     this.ws.close(code, reason)
   }
 
@@ -154,7 +152,7 @@ export class Connection implements Subscriber, Corked {
     if (this.held.length === 0) this.deps.batch.add(this)
     this.held.push(frame)
     this.heldBytes += frame.length
-    if (this.heldBytes >= CORK_LIMIT_BYTES) this.uncork()
+    if (this.heldBytes >= HELD_LIMIT_BYTES) this.flush()
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -219,7 +217,7 @@ export class Connection implements Subscriber, Corked {
     this.log.warn('slow consumer disconnected', { topics, buffered_bytes: this.ws.bufferedAmount, limit })
     const failure = fail('SLOW_CONSUMER', `more than ${limit} bytes were queued for this connection; it receives no further events`)
     this.write(encodeError(undefined, failure.error, this.deps.broker.now()))
-    this.uncork()
+    this.flush()
     this.ws.close(1008, 'SLOW_CONSUMER')
     this.killTimer = setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS)
   }

@@ -5,10 +5,8 @@ import type { Broker } from '../broker/broker.js'
 import { isAuthorized, presentedKey } from '../http/auth.js'
 import { parseTarget } from '../http/request-target.js'
 import type { Logger } from '../log.js'
-import { CorkBatch } from './cork-batch.js'
 import { Connection, type ConnectionDeps, type GatewayCounters } from './connection.js'
-
-export type { GatewayCounters } from './connection.js'
+import { FlushBatch } from './flush-batch.js'
 
 // ws is CommonJS. Imported from an ES module, Node loads its ESM wrapper and
 // scans each CommonJS file behind it for exports: on Node 20 that made start-up
@@ -47,7 +45,7 @@ export class Gateway {
   }
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
-  private readonly batch = new CorkBatch()
+  private readonly batch = new FlushBatch()
   private readonly heartbeatTimer: NodeJS.Timeout
   /** One object shared by every connection rather than one per connection. */
   private readonly connectionDeps: ConnectionDeps
