@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import test from 'node:test'
 import { errorLines, request, startServer } from './helpers.js'
-import { eventually, health, healthyPair } from './fault-support.js'
+import { health, healthyPair } from './fault-support.js'
 import { openSocket, parseResponse, readUntil, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 
@@ -111,7 +111,7 @@ for (const [how, vanish] of [
     await pair.roundTrip()
     vanish(socket)
     // Either way the HTTP parser reports the cut-off request, which the server logs at debug.
-    await eventually(() => server.logs.some((line) => line.includes('"msg":"client error"')), 'the server to see the client go')
+    await server.waitForLog('client error')
     await pair.roundTrip()
     assert.equal(pair.ledger.last('busy'), 2, 'the cut-off publish must not have been published')
     assert.deepEqual(errorLines(server.logs), [])

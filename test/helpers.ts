@@ -127,6 +127,9 @@ export type Client = {
 }
 
 let barrierCount = 0
+/** Bounds on one drain(): a server that never stops sending must not hold a test until the runner's timeout. */
+const DRAIN_MS = 30_000
+const MAX_DRAINED = 100_000
 
 /** Opens a client that queues every frame from the moment it opens; closed after the test. */
 export async function connect(t: TestContext, wsUrl: string, options: ClientOptions = {}): Promise<Client> {
@@ -161,11 +164,13 @@ export async function connect(t: TestContext, wsUrl: string, options: ClientOpti
     const id = `barrier-${++barrierCount}`
     send({ type: 'ping', request_id: id })
     const before: Frame[] = []
-    for (;;) {
+    const deadline = Date.now() + DRAIN_MS
+    while (before.length < MAX_DRAINED && Date.now() < deadline) {
       const frame = parse(await nextRaw())
       if (frame.type === 'pong' && frame.request_id === id) return before
       before.push(frame)
     }
+    throw new Error(`no pong for ${id} within ${DRAIN_MS} ms and ${MAX_DRAINED} frames`)
   }
   return { ws, send, next, nextRaw, drain, closed }
 }
