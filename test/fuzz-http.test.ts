@@ -92,10 +92,13 @@ test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem doc
       const socket = await openSocket(t, server.address.port)
       const reply = readUntilClosed(socket, 'the server to finish with a raw stream')
       socket.end(bytes)
-      // An interim 100 Continue (the client sent Expect: 100-continue) precedes the real reply.
-      const text = (await reply).replace(INTERIM_RESPONSES, '')
+      const raw = await reply
       socket.destroy()
       assertNoPollution(prototypes)
+      // A valid upgrade opened a WebSocket, which the half-close then ended: nothing more to check.
+      if (raw.startsWith('HTTP/1.1 101 ')) return void answered++
+      // An interim 100 Continue (the client sent Expect: 100-continue) precedes the real reply.
+      const text = raw.replace(INTERIM_RESPONSES, '')
       if (text === '') return
       answered++
       const what = JSON.stringify(bytes.toString('latin1').slice(0, 300))
@@ -115,5 +118,7 @@ test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem doc
   )
   assert.equal((await request(server.url, 'GET', '/health')).status, 200)
   t.diagnostic(`raw http cases: ${RAW_CASES} byte streams, ${answered} answered`)
+  // Only a stream with nothing to parse may go unanswered: a server that closed every one silently would pass the rest.
+  assert.ok(answered >= RAW_CASES / 2, `only ${answered} of ${RAW_CASES} byte streams were answered`)
   assert.deepEqual(errorLines(server.logs), [])
 })
