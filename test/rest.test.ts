@@ -47,6 +47,13 @@ test('POST /topics with a bad name or body is 400 naming the problem', async (t)
   assertProblem(await request(url, 'POST', '/topics', '[1]'), 400, 'BAD_REQUEST')
 })
 
+test('a topic name may be 128 characters long, not 129', async (t) => {
+  const { url } = await startServer(t)
+  assert.equal((await request(url, 'POST', '/topics', { name: 'n'.repeat(128) })).status, 201)
+  assertProblem(await request(url, 'POST', '/topics', { name: 'n'.repeat(129) }), 400, 'BAD_REQUEST')
+  assertProblem(await request(url, 'DELETE', `/topics/${'n'.repeat(129)}`), 400, 'BAD_REQUEST')
+})
+
 test('a body that is not valid JSON is 400', async (t) => {
   const { url } = await startServer(t)
   const res = await request(url, 'POST', '/topics', '{"name":')
@@ -107,6 +114,8 @@ test('REST publish rejects a bad body with 400 and a missing topic with 404', as
   assertProblem(noPayload, 400, 'BAD_REQUEST')
   assert.equal((noPayload.body as { detail: string }).detail, "'body.payload' is required (any JSON value)")
   assertProblem(await request(url, 'POST', '/topics/orders/messages', { id: '', payload: 1 }), 400, 'BAD_REQUEST')
+  assertProblem(await request(url, 'POST', '/topics/orders/messages', { id: 'i'.repeat(257), payload: 1 }), 400, 'BAD_REQUEST')
+  assert.equal((await request(url, 'POST', '/topics/orders/messages', { id: 'i'.repeat(256), payload: 1 })).status, 200)
   assertProblem(await request(url, 'POST', '/topics/nope/messages', { payload: 1 }), 404, 'TOPIC_NOT_FOUND')
 })
 

@@ -101,13 +101,16 @@ test('seq is 1 for a topic\'s first message and grows by one per publish', async
   assert.deepEqual(acks.map((a) => [a.topic, a.seq]), [['a', 1], ['a', 2], ['b', 1], ['a', 3]])
 })
 
-test('publishing to a missing topic is TOPIC_NOT_FOUND', async (t) => {
+test('publishing to or unsubscribing from a missing topic is TOPIC_NOT_FOUND', async (t) => {
   const server = await startServer(t)
   const client = await connect(t, server.wsUrl)
   client.send({ type: 'publish', topic: 'ghost', request_id: 'p1', message: { payload: 1 } })
-  const error = await client.next()
-  assert.equal(error.request_id, 'p1')
-  assert.equal(error.error?.code, 'TOPIC_NOT_FOUND')
+  client.send({ type: 'unsubscribe', topic: 'ghost', request_id: 'u1' })
+  for (const requestId of ['p1', 'u1']) {
+    const error = await client.next()
+    assert.equal(error.request_id, requestId)
+    assert.deepEqual(error.error, { code: 'TOPIC_NOT_FOUND', message: "topic 'ghost' does not exist" })
+  }
 })
 
 test('unsubscribing from an existing topic one is not subscribed to is acked', async (t) => {
