@@ -87,6 +87,8 @@ export class SoakLoad {
   async windDown(): Promise<void> {
     const publishers = this.firehose ? [...this.publishers, this.firehose] : this.publishers
     for (let waited = 0; publishers.some((p) => p.inFlight > 0) && waited < 15_000; waited += 50) await delay(50)
+    const unanswered = publishers.reduce((sum, publisher) => sum + publisher.inFlight, 0)
+    if (unanswered > 0) this.checker.fail(`${unanswered} publishes got no reply within 15 s of the end of the load`)
     while (this.running.size > 0) await Promise.all([...this.running])
     for (const subscriber of this.stable) {
       if (subscriber.closedBy !== undefined) this.checker.fail(`${subscriber.name} was closed by the server: ${subscriber.closedBy}`)

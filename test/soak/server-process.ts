@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { spawnServer } from '../child.js'
-import type { LogLine } from '../helpers.js'
+import { within, type LogLine } from '../helpers.js'
 import type { Memory, SoakReply, SoakRequest } from './server.js'
 
 /** The soak server seen from the soak: started as a child with --expose-gc, asked for memory readings, stopped. */
@@ -25,10 +25,11 @@ export async function startSoakChild(env: Record<string, string>): Promise<SoakC
   // Whatever the server writes to stderr belongs in the soak's own output, as it happens.
   server.child.stderr?.pipe(process.stderr)
   const { child } = server
-  const ask = (request: SoakRequest): Promise<SoakReply> => new Promise((resolve) => {
+  // Measuring forces two full collections of a large heap: generous, but bounded.
+  const ask = (request: SoakRequest): Promise<SoakReply> => within(new Promise((resolve) => {
     child.once('message', (reply: SoakReply) => resolve(reply))
     child.send(request)
-  })
+  }), `the soak server's answer to '${request.type}'`, 60_000)
   return {
     url: server.url,
     wsUrl: server.wsUrl,
