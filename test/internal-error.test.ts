@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import { connect, createTopic, request, startServer, subscribedClient } from './helpers.js'
+import { Broker } from '../src/broker/broker.js'
+import { createLogger } from '../src/log.js'
+import { Gateway } from '../src/ws/gateway.js'
+import { connect, createTopic, request, startServer, subscribedClient, watchLog } from './helpers.js'
+import { openRawWebSocket, openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
+import { assertProblemDocument } from './wire-checks.js'
 
 test('an unexpected error while handling a frame answers INTERNAL, is logged with a stack, and harms no one else', async (t) => {
   let failing = false
@@ -48,4 +55,42 @@ test('an unexpected error in a REST handler answers 500 problem details and is l
   assert.equal((res.body as { code: string }).code, 'INTERNAL')
   assert.equal((await server.waitForLog('request failed')).level, 'error')
   assert.equal((await request(server.url, 'POST', '/topics/orders/messages', { payload: 2 })).status, 200)
+})
+
+test('an unexpected error while handling an upgrade answers 500 problem details, is logged, and upgrades go on', async (t) => {
+  let failing = true
+  const log = watchLog()
+  const gateway = new Gateway({
+    broker: new Broker({ maxHistoryPerTopic: 0, maxTopics: 1, maxSubscriptionsPerConnection: 1 }),
+    log: createLogger('debug', log.push),
+    apiKey: undefined,
+    maxPayloadBytes: 1024,
+    maxBufferedBytes: 1024,
+    heartbeatIntervalMs: 60_000,
+    // A check that breaks on demand stands in for any bug on the upgrade path.
+    isShuttingDown: () => {
+      if (failing) throw new Error('upgrade failure')
+      return false
+    },
+  })
+  const server = createServer().on('upgrade', gateway.handleUpgrade)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    gateway.stop()
+    gateway.terminateAll()
+    server.close()
+  })
+  const { port } = server.address() as AddressInfo
+
+  const socket = await openSocket(t, port)
+  socket.write(upgradeRequest(port))
+  const reply = parseResponse(await readUntilClosed(socket, 'the answer to the failing upgrade'))
+  assertProblemDocument(500, reply.headers.get('content-type'), reply.body)
+  const logged = await log.waitFor('upgrade failed')
+  assert.equal(logged.level, 'error')
+  assert.match(String((logged.error as { stack?: string }).stack), /upgrade failure\n\s+at /)
+
+  failing = false
+  await openRawWebSocket(t, port)
+  assert.equal(gateway.connectionCount, 1)
 })

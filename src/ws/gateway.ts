@@ -24,7 +24,9 @@ export type GatewayOptions = {
   isShuttingDown(): boolean
 }
 
-const REASONS: Record<number, string> = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }
+const REASONS: Record<number, string> = {
+  401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable',
+}
 
 /** Answers an upgrade we will not accept with a plain HTTP response, before any WebSocket exists. */
 function refuse(socket: Duplex, status: number, code: string, detail: string): void {
@@ -76,7 +78,23 @@ export class Gateway {
     return this.connections.size
   }
 
+  /**
+   * The one place a bug on the upgrade path is caught: thrown from the server's
+   * 'upgrade' listener, it would end the process and every connection with it.
+   */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let upgraded = false
+    try {
+      this.upgrade(req, socket, head, () => { upgraded = true })
+    } catch (error) {
+      this.options.log.error('upgrade failed', { url: req.url, error })
+      // Before the 101 the client can still be told why; after it, closing is all that is left.
+      if (upgraded) socket.destroy()
+      else refuse(socket, 500, 'INTERNAL', 'the server failed to handle this upgrade; it has been logged')
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onUpgraded: () => void): void {
     const { path, query } = parseTarget(req.url ?? '/')
     if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
     if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
@@ -84,6 +102,7 @@ export class Gateway {
       return refuse(socket, 401, 'UNAUTHORIZED', 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key=')
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      onUpgraded()
       const connection = new Connection(ws, socket, this.connectionDeps)
       this.connections.add(connection)
       this.counters.connectionsAccepted++
