@@ -80,7 +80,7 @@ test(`fuzzed HTTP requests (${HTTP_CASES} cases) get a JSON reply or a problem d
   assert.deepEqual(errorLines(server.logs), [])
 })
 
-test(`raw HTTP byte streams (${RAW_CASES} cases) get a JSON reply, a problem document or nothing, and never take the server down`, { timeout: Math.max(20_000, RAW_CASES * 100) }, async (t) => {
+test(`raw HTTP byte streams (${RAW_CASES} cases) get a 101, a JSON reply, a problem document or nothing, and never take the server down`, { timeout: Math.max(20_000, RAW_CASES * 100) }, async (t) => {
   // Short deadlines, so a stream that stops half way through a request is answered quickly.
   const server = await startServer(t, { headersTimeoutMs: 500, requestTimeoutMs: 1_000 })
   await createTopic(server.url, 'fuzz-a')
