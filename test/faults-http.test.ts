@@ -41,15 +41,24 @@ test('an upgrade whose target no URL parser accepts is refused with 404, and the
   assert.equal((await request(server.url, 'GET', '/health')).status, 200)
 })
 
-test('an upgrade in absolute form, or with a trailing slash, opens a WebSocket on /ws', async (t) => {
+test('an upgrade in absolute form, with a trailing slash or dot segments, opens a WebSocket on /ws', async (t) => {
   const server = await startServer(t)
   const port = server.address.port
-  for (const target of [`http://127.0.0.1:${port}/ws`, `http://127.0.0.1:${port}/ws/?client=a`, '/ws/']) {
+  for (const target of [`http://127.0.0.1:${port}/ws`, `http://127.0.0.1:${port}/ws/?client=a`, '/ws/', '/x/../ws', '/ws#fragment']) {
     const socket = await openSocket(t, port)
     socket.write(upgradeRequest(port, target))
     const head = await readUntil(socket, '\r\n\r\n', `the answer to an upgrade of ${target}`)
     assert.match(head, /^HTTP\/1\.1 101 /, target)
   }
+})
+
+test('an upgrade with a method other than GET is refused with 405, Allow: GET and a problem document', async (t) => {
+  const server = await startServer(t)
+  const socket = await openSocket(t, server.address.port)
+  socket.write(upgradeRequest(server.address.port).replace(/^GET /, 'POST '))
+  const reply = parseResponse(await readUntilClosed(socket, 'the answer to a POST upgrade'))
+  assert.equal(reply.headers.get('allow'), 'GET')
+  assertProblemDocument(405, reply.headers.get('content-type'), reply.body)
 })
 
 test('HTTP timeouts that are not integers, or a request timeout below the header timeout, are refused', async () => {

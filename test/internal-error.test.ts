@@ -83,12 +83,14 @@ test('an unexpected error while handling an upgrade answers 500 problem details,
   const { port } = server.address() as AddressInfo
 
   const socket = await openSocket(t, port)
-  socket.write(upgradeRequest(port))
+  socket.write(upgradeRequest(port, '/ws?api_key=key-in-the-query'))
   const reply = parseResponse(await readUntilClosed(socket, 'the answer to the failing upgrade'))
   assertProblemDocument(500, reply.headers.get('content-type'), reply.body)
   const logged = await log.waitFor('upgrade failed')
   assert.equal(logged.level, 'error')
+  assert.equal(logged.path, '/ws')
   assert.match(String((logged.error as { stack?: string }).stack), /upgrade failure\n\s+at /)
+  assert.ok(!log.lines.some((line) => line.includes('key-in-the-query')), 'the API key was logged')
 
   failing = false
   await openRawWebSocket(t, port)

@@ -25,17 +25,16 @@ export type GatewayOptions = {
 }
 
 const REASONS: Record<number, string> = {
-  401: 'Unauthorized', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable',
 }
 
 /** Answers an upgrade we will not accept with a plain HTTP response, before any WebSocket exists. */
-function refuse(socket: Duplex, status: number, code: string, detail: string): void {
+function refuse(socket: Duplex, status: number, code: string, detail: string, header?: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: REASONS[status], status, detail, code })
-  // As on REST: a 401 names the scheme the key can be sent with.
-  const challenge = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''
+  const extra = header === undefined ? '' : `${header}\r\n`
   socket.on('error', () => socket.destroy())
   socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${challenge}` +
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${extra}` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
 }
@@ -83,26 +82,33 @@ export class Gateway {
    * 'upgrade' listener, it would end the process and every connection with it.
    */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let upgraded = false
+    let handedToWs = false
     try {
-      this.upgrade(req, socket, head, () => { upgraded = true })
+      this.upgrade(req, socket, head, () => { handedToWs = true })
     } catch (error) {
-      this.options.log.error('upgrade failed', { url: req.url, error })
-      // Before the 101 the client can still be told why; after it, closing is all that is left.
-      if (upgraded) socket.destroy()
+      // The path only: the query may carry the API key.
+      this.options.log.error('upgrade failed', { path: parseTarget(req.url ?? '/').path, error })
+      // Before ws has the socket the client can still be told why; once ws may
+      // have answered 101, closing is all that is left.
+      if (handedToWs) socket.destroy()
       else refuse(socket, 500, 'INTERNAL', 'the server failed to handle this upgrade; it has been logged')
     }
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onUpgraded: () => void): void {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onHandedToWs: () => void): void {
     const { path, query } = parseTarget(req.url ?? '/')
     if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
+    if (req.method !== 'GET') {
+      return refuse(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
+    }
     if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
     if (!isAuthorized(presentedKey(req, query), this.options.apiKey)) {
-      return refuse(socket, 401, 'UNAUTHORIZED', 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key=')
+      const detail = 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key='
+      // As on REST, the 401 names the scheme the key can be sent with.
+      return refuse(socket, 401, 'UNAUTHORIZED', detail, 'WWW-Authenticate: Bearer')
     }
+    onHandedToWs()
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      onUpgraded()
       const connection = new Connection(ws, socket, this.connectionDeps)
       this.connections.add(connection)
       this.counters.connectionsAccepted++
