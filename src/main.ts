@@ -11,20 +11,33 @@ if ('problems' in parsed) {
 const { options } = parsed
 const log = createLogger(options.logLevel)
 
-const server = await startServer({ ...options, logger: log }).catch((error: unknown) => {
+// Signals are trapped from here on, so one that arrives while the server is
+// still starting (its 'listening' line may already be out) shuts it down too.
+const started = startServer({ ...options, logger: log }).catch((error: unknown) => {
   log.error('could not start', { error, host: options.host, port: options.port })
   process.exit(1)
 })
 
-let stopping = false
+/**
+ * Ctrl-C in a terminal signals the whole process group: under `npm start` the
+ * server gets SIGINT from the terminal and again from npm, which passes it on.
+ * The same signal within this long of the first is that one signal, not a second.
+ */
+const REPEAT_WINDOW_MS = 500
+
+let firstSignal: { signal: NodeJS.Signals; at: number } | undefined
+const isRepeat = (signal: NodeJS.Signals): boolean =>
+  signal === firstSignal?.signal && performance.now() - firstSignal.at < REPEAT_WINDOW_MS
+
 const onSignal = (signal: NodeJS.Signals): void => {
-  if (stopping) {
+  if (firstSignal) {
+    if (isRepeat(signal)) return
     log.warn('second signal: exiting without waiting', { signal })
     process.exit(1)
   }
-  stopping = true
+  firstSignal = { signal, at: performance.now() }
   log.info('signal received: shutting down gracefully', { signal })
-  void server.close().then(() => process.exit(0))
+  void started.then((server) => server.close()).then(() => process.exit(0))
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)

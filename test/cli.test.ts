@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { request, watchLog, within } from './helpers.js'
 import { PROJECT_ROOT, runNode, spawnServer } from './child.js'
 
@@ -47,7 +47,19 @@ test('the CLI serves on the configured port, logs JSON lines and exits 0 on SIGT
   assert.ok(!server.stdout.join('\n').includes('super-secret'))
 })
 
-test('npm start passes SIGTERM on to the server, which shuts down gracefully', async (t) => {
+// Ctrl-C in a terminal signals the whole group, so the server hears it from the terminal and again from npm.
+const npmSignals = [
+  { how: 'SIGTERM sent to npm alone', signal: 'SIGTERM', group: false },
+  { how: 'SIGINT sent to its whole process group, as Ctrl-C does', signal: 'SIGINT', group: true },
+] as const
+
+for (const { how, signal, group } of npmSignals) {
+  test(`npm start shuts the server down gracefully on ${how}`, async (t) => {
+    await npmStartThenSignal(t, signal, group)
+  })
+}
+
+async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group: boolean): Promise<void> {
   const npm = spawn('npm', ['start', '--silent'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0' },
@@ -62,11 +74,17 @@ test('npm start passes SIGTERM on to the server, which shuts down gracefully', a
       // The group has already exited, which is what a passing test leaves.
     }
   })
-  const exited = new Promise<number | null>((resolve) => npm.on('exit', resolve))
+  const exited = new Promise<number | null>((resolve, reject) => {
+    npm.on('exit', resolve)
+    npm.on('error', reject)
+  })
   const log = watchLog()
   createInterface({ input: npm.stdout }).on('line', log.push)
+  npm.on('close', () => log.end('npm exited'))
   await log.waitFor('listening', 60_000) // tsc compiles first
-  npm.kill('SIGTERM')
+  process.kill(group ? -(npm.pid ?? 0) : (npm.pid ?? 0), signal)
   await log.waitFor('stopped', 15_000)
-  assert.equal(await within(exited, 'npm to exit', 15_000), 0)
-})
+  await within(exited, 'npm to exit', 15_000)
+  const messages = log.lines.map((text) => (JSON.parse(text) as { msg: string }).msg)
+  assert.deepEqual(messages, ['listening', 'signal received: shutting down gracefully', 'shutting down', 'stopped'])
+}
