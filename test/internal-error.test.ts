@@ -49,11 +49,14 @@ test('an unexpected error in a REST handler answers 500 problem details and is l
   })
   await createTopic(server.url, 'orders')
   failing = true
-  const res = await request(server.url, 'POST', '/topics/orders/messages', { payload: 1 })
+  const res = await request(server.url, 'POST', '/topics/orders/messages?api_key=key-in-the-query', { payload: 1 })
   failing = false
   assert.equal(res.status, 500)
   assert.equal((res.body as { code: string }).code, 'INTERNAL')
-  assert.equal((await server.waitForLog('request failed')).level, 'error')
+  const logged = await server.waitForLog('request failed')
+  assert.equal(logged.level, 'error')
+  assert.equal(logged.path, '/topics/orders/messages')
+  assert.ok(!server.logs.some((line) => line.includes('key-in-the-query')), 'a key in the query was logged')
   assert.equal((await request(server.url, 'POST', '/topics/orders/messages', { payload: 2 })).status, 200)
 })
 

@@ -142,7 +142,8 @@ export function createRequestListener(options: EdgeOptions) {
     try {
       reply = await route(req, options)
     } catch (error) {
-      options.log.error('request failed', { method: req.method, url: req.url, error })
+      // The path only: a query may carry a key, and keys never reach the log.
+      options.log.error('request failed', { method: req.method, path: parseTarget(req.url ?? '/').path, error })
       reply = problem(500, 'INTERNAL', 'the server failed to handle this request; it has been logged')
     }
     if (!res.headersSent && !res.destroyed) writeReply(res, reply)
