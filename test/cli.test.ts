@@ -47,6 +47,28 @@ test('the CLI serves on the configured port, logs JSON lines and exits 0 on SIGT
   assert.ok(!server.stdout.join('\n').includes('super-secret'))
 })
 
+/** Makes every listen() announce itself on stderr and take a second, so a signal can land while the server starts. */
+const SLOW_LISTEN = 'data:text/javascript,' + encodeURIComponent(`
+  import { Server } from 'node:net'
+  const listen = Server.prototype.listen
+  Server.prototype.listen = function (...args) {
+    process.stderr.write('listen called\\n')
+    setTimeout(() => listen.apply(this, args), 1000)
+    return this
+  }
+`)
+
+test('a signal that arrives while the server is still starting shuts it down once it listens', async (t) => {
+  const run = runNode(t, { nodeFlags: ['--import', SLOW_LISTEN], env: { HOST: '127.0.0.1', PORT: '0' } })
+  await within(new Promise<void>((resolve) => run.child.stderr?.on('data', (chunk) => {
+    if (String(chunk).includes('listen called')) resolve()
+  })), 'the server to call listen')
+  run.child.kill('SIGTERM')
+  assert.deepEqual(await within(run.exited, 'the server to exit', 15_000), { code: 0, signal: null })
+  const messages = run.stdout.map((text) => (JSON.parse(text) as { msg: string }).msg)
+  assert.deepEqual(messages, ['signal received: shutting down gracefully', 'listening', 'shutting down', 'stopped'])
+})
+
 // Ctrl-C in a terminal signals the whole group, so the server hears it from the terminal and again from npm.
 const npmSignals = [
   { how: 'SIGTERM sent to npm alone', signal: 'SIGTERM', group: false },
@@ -67,9 +89,11 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
     // A group of its own, so that a server npm failed to stop is killed with it after the test.
     detached: true,
   })
+  const pid = npm.pid
+  assert.ok(pid !== undefined, 'npm did not start')
   t.after(() => {
     try {
-      process.kill(-(npm.pid ?? 0), 'SIGKILL')
+      process.kill(-pid, 'SIGKILL')
     } catch {
       // The group has already exited, which is what a passing test leaves.
     }
@@ -82,9 +106,9 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
   createInterface({ input: npm.stdout }).on('line', log.push)
   npm.on('close', () => log.end('npm exited'))
   await log.waitFor('listening', 60_000) // tsc compiles first
-  process.kill(group ? -(npm.pid ?? 0) : (npm.pid ?? 0), signal)
+  process.kill(group ? -pid : pid, signal)
   await log.waitFor('stopped', 15_000)
-  await within(exited, 'npm to exit', 15_000)
+  assert.equal(await within(exited, 'npm to exit', 15_000), 0)
   const messages = log.lines.map((text) => (JSON.parse(text) as { msg: string }).msg)
   assert.deepEqual(messages, ['listening', 'signal received: shutting down gracefully', 'shutting down', 'stopped'])
 }
