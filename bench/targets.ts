@@ -19,10 +19,10 @@ const baseline = (file: string, ...args: string[]): string[] =>
 
 const PRODUCTION = { NODE_ENV: 'production' }
 
-/** What `npm start` runs once it has compiled (`node <flags> dist/main.js`), with this node. */
+/** What `npm start` runs once it has compiled (`exec node <flags> dist/main.js`), with this node. */
 function startCommand(): string[] {
   const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }
-  const [program, ...args] = (scripts.start.split('&&').at(-1) ?? '').trim().split(/\s+/)
+  const [program, ...args] = (scripts.start.split('&&').at(-1) ?? '').trim().replace(/^exec\s+/, '').split(/\s+/)
   if (program !== 'node') throw new Error(`npm start should end with a node command: ${scripts.start}`)
   return [process.execPath, ...args]
 }
