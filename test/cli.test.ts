@@ -89,18 +89,18 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
     // A group of its own, so that a server npm failed to stop is killed with it after the test.
     detached: true,
   })
+  const exited = new Promise<number | null>((resolve, reject) => {
+    npm.on('exit', resolve)
+    npm.on('error', reject)
+  })
   const pid = npm.pid
-  assert.ok(pid !== undefined, 'npm did not start')
+  if (pid === undefined) return void (await exited) // rejects with why npm could not start
   t.after(() => {
     try {
       process.kill(-pid, 'SIGKILL')
     } catch {
       // The group has already exited, which is what a passing test leaves.
     }
-  })
-  const exited = new Promise<number | null>((resolve, reject) => {
-    npm.on('exit', resolve)
-    npm.on('error', reject)
   })
   const log = watchLog()
   createInterface({ input: npm.stdout }).on('line', log.push)
