@@ -47,12 +47,15 @@ test('the CLI serves on the configured port, logs JSON lines and exits 0 on SIGT
   assert.ok(!server.stdout.join('\n').includes('super-secret'))
 })
 
-/** Makes every listen() announce itself on stderr and take a second, so a signal can land while the server starts. */
+/**
+ * Makes listen() take a second, and say so on stderr once the code that called
+ * it has run to its end (a turn later), so a signal can land while the server starts.
+ */
 const SLOW_LISTEN = 'data:text/javascript,' + encodeURIComponent(`
   import { Server } from 'node:net'
   const listen = Server.prototype.listen
   Server.prototype.listen = function (...args) {
-    process.stderr.write('listen called\\n')
+    setImmediate(() => process.stderr.write('listen called\\n'))
     setTimeout(() => listen.apply(this, args), 1000)
     return this
   }
