@@ -11,13 +11,6 @@ if ('problems' in parsed) {
 const { options } = parsed
 const log = createLogger(options.logLevel)
 
-// Signals are trapped from here on, so one that arrives while the server is
-// still starting (its 'listening' line may already be out) shuts it down too.
-const started = startServer({ ...options, logger: log }).catch((error: unknown) => {
-  log.error('could not start', { error, host: options.host, port: options.port })
-  process.exit(1)
-})
-
 /**
  * Ctrl-C in a terminal signals the whole process group: under `npm start` the
  * server gets SIGINT from the terminal and again from npm, which passes it on.
@@ -41,3 +34,10 @@ const onSignal = (signal: NodeJS.Signals): void => {
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
+
+// Started once the signals are trapped, so one that arrives while the port is
+// being bound shuts the server down as soon as it listens.
+const started = startServer({ ...options, logger: log }).catch((error: unknown) => {
+  log.error('could not start', { error, host: options.host, port: options.port })
+  process.exit(1)
+})
