@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from '../log.js'
 import type { FailureCode } from '../protocol.js'
 import { isAuthorized, isPublicRoute, presentedKey } from './auth.js'
-import { parseTarget } from './request-target.js'
+import { parseTarget, type RequestTarget } from './request-target.js'
 import type { Params, Router } from './router.js'
 
 /** What a handler returns; the edge turns it into bytes. */
@@ -98,9 +98,8 @@ function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; valu
   })
 }
 
-async function route(req: IncomingMessage, options: EdgeOptions): Promise<Reply> {
+async function route(req: IncomingMessage, { path, query }: RequestTarget, options: EdgeOptions): Promise<Reply> {
   const method = req.method ?? 'GET'
-  const { path, query } = parseTarget(req.url ?? '/')
   if (req.httpVersion === '1.1' && req.headers.host === undefined) {
     return problem(400, 'BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header', { Connection: 'close' })
   }
@@ -138,12 +137,13 @@ export function rejectExpectation(req: IncomingMessage, res: ServerResponse): vo
 /** The HTTP edge: the one place a bug in a handler is caught, logged and answered 500. */
 export function createRequestListener(options: EdgeOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const target = parseTarget(req.url ?? '/')
     let reply: Reply
     try {
-      reply = await route(req, options)
+      reply = await route(req, target, options)
     } catch (error) {
       // The path only: a query may carry a key, and keys never reach the log.
-      options.log.error('request failed', { method: req.method, path: parseTarget(req.url ?? '/').path, error })
+      options.log.error('request failed', { method: req.method, path: target.path, error })
       reply = problem(500, 'INTERNAL', 'the server failed to handle this request; it has been logged')
     }
     if (!res.headersSent && !res.destroyed) writeReply(res, reply)

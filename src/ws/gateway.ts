@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { Broker } from '../broker/broker.js'
 import { isAuthorized, presentedKey } from '../http/auth.js'
-import { parseTarget } from '../http/request-target.js'
+import { parseTarget, type RequestTarget } from '../http/request-target.js'
 import type { Logger } from '../log.js'
 import { Connection, type ConnectionDeps, type GatewayCounters } from './connection.js'
 import { FlushBatch } from './flush-batch.js'
@@ -82,12 +82,13 @@ export class Gateway {
    * 'upgrade' listener, it would end the process and every connection with it.
    */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const target = parseTarget(req.url ?? '/')
     let handedToWs = false
     try {
-      this.upgrade(req, socket, head, () => { handedToWs = true })
+      this.upgrade(req, target, socket, head, () => { handedToWs = true })
     } catch (error) {
       // The path only: the query may carry the API key.
-      this.options.log.error('upgrade failed', { path: parseTarget(req.url ?? '/').path, error })
+      this.options.log.error('upgrade failed', { path: target.path, error })
       // Before ws has the socket the client can still be told why; once ws may
       // have answered 101, closing is all that is left.
       if (handedToWs) socket.destroy()
@@ -95,8 +96,7 @@ export class Gateway {
     }
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onHandedToWs: () => void): void {
-    const { path, query } = parseTarget(req.url ?? '/')
+  private upgrade(req: IncomingMessage, { path, query }: RequestTarget, socket: Duplex, head: Buffer, onHandedToWs: () => void): void {
     if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
     if (req.method !== 'GET') {
       return refuse(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
