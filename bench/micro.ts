@@ -20,14 +20,12 @@ let sink: Buffer | undefined
 
 /** Keeps the frame a connection would write to its socket. */
 class FakeSubscriber implements Subscriber {
-  constructor(readonly id: string) {}
   send(frame: Buffer): void {
     sink = frame
   }
 }
 
-let nextId = 0
-const subscriber = (): FakeSubscriber => new FakeSubscriber(String(++nextId))
+const subscriber = (): FakeSubscriber => new FakeSubscriber()
 
 function newBroker(): Broker {
   return new Broker({ maxHistoryPerTopic: 50, maxTopics: 1_000_000, maxSubscriptionsPerConnection: 1_000 })

@@ -6,7 +6,6 @@ import { frameText } from '../src/frame.js'
 /** A subscriber that records every frame it is handed. */
 class FakeSubscriber implements Subscriber {
   readonly frames: Buffer[] = []
-  constructor(readonly id: string) {}
   send(frame: Buffer): void {
     this.frames.push(frame)
   }
@@ -46,8 +45,8 @@ test('seq keeps counting after the history ring wraps', () => {
 test('every subscriber is handed the very same Buffer for an event', () => {
   const broker = newBroker()
   broker.createTopic('a')
-  const one = new FakeSubscriber('1')
-  const two = new FakeSubscriber('2')
+  const one = new FakeSubscriber()
+  const two = new FakeSubscriber()
   broker.subscribe('a', one, 0)
   broker.subscribe('a', two, 0)
   broker.publish('a', { payload: 'x' })
@@ -80,10 +79,10 @@ test('history frames of different topics never share memory, so a quiet topic do
 test('subscribe replays the last n held events, and they are the delivered bytes', () => {
   const broker = newBroker()
   broker.createTopic('a')
-  const live = new FakeSubscriber('live')
+  const live = new FakeSubscriber()
   broker.subscribe('a', live, 0)
   for (let i = 0; i < 5; i++) broker.publish('a', { payload: i })
-  const late = new FakeSubscriber('late')
+  const late = new FakeSubscriber()
   const subscribed = broker.subscribe('a', late, 2)
   assert.ok(subscribed.ok)
   assert.deepEqual(subscribed.value.replay, live.frames.slice(3))
@@ -94,7 +93,7 @@ test('a repeated subscribe changes nothing and replays nothing', () => {
   const broker = newBroker()
   broker.createTopic('a')
   broker.publish('a', { payload: 0 })
-  const sub = new FakeSubscriber('s')
+  const sub = new FakeSubscriber()
   broker.subscribe('a', sub, 0)
   assert.deepEqual(broker.subscribe('a', sub, 5), { ok: true, value: { replay: [] } })
   broker.publish('a', { payload: 1 })
@@ -104,7 +103,7 @@ test('a repeated subscribe changes nothing and replays nothing', () => {
 
 test('topics must exist before subscribe, unsubscribe, publish and history', () => {
   const broker = newBroker()
-  const sub = new FakeSubscriber('s')
+  const sub = new FakeSubscriber()
   const notFound = { ok: false, error: { code: 'TOPIC_NOT_FOUND', message: "topic 'x' does not exist" } }
   assert.deepEqual(broker.subscribe('x', sub, 0), notFound)
   assert.deepEqual(broker.unsubscribe('x', sub), notFound)
@@ -122,14 +121,14 @@ test('creating an existing topic is refused', () => {
 test('unsubscribing from a topic one is not subscribed to succeeds', () => {
   const broker = newBroker()
   broker.createTopic('a')
-  assert.equal(broker.unsubscribe('a', new FakeSubscriber('s')).ok, true)
+  assert.equal(broker.unsubscribe('a', new FakeSubscriber()).ok, true)
 })
 
 test('deleting a topic tells its subscribers and drops their subscriptions', () => {
   const broker = newBroker()
   broker.createTopic('a')
   broker.createTopic('b')
-  const sub = new FakeSubscriber('s')
+  const sub = new FakeSubscriber()
   broker.subscribe('a', sub, 0)
   broker.subscribe('b', sub, 0)
   assert.deepEqual(broker.deleteTopic('a'), { ok: true, value: { subscribers: 1 } })
@@ -152,8 +151,8 @@ test('a topic created again starts afresh', () => {
 test('unsubscribeAll removes a subscriber from exactly its topics', () => {
   const broker = newBroker()
   for (const name of ['a', 'b', 'c']) broker.createTopic(name)
-  const sub = new FakeSubscriber('s')
-  const other = new FakeSubscriber('o')
+  const sub = new FakeSubscriber()
+  const other = new FakeSubscriber()
   broker.subscribe('a', sub, 0)
   broker.subscribe('c', sub, 0)
   broker.subscribe('a', other, 0)
@@ -179,19 +178,19 @@ test('the topic limit refuses one topic too many', () => {
 test('the per-connection subscription limit refuses one subscription too many', () => {
   const broker = newBroker({ maxSubscriptionsPerConnection: 2 })
   for (const name of ['a', 'b', 'c']) broker.createTopic(name)
-  const sub = new FakeSubscriber('s')
+  const sub = new FakeSubscriber()
   broker.subscribe('a', sub, 0)
   broker.subscribe('b', sub, 0)
   const refused = broker.subscribe('c', sub, 0)
   assert.equal(!refused.ok && refused.error.message, "cannot subscribe to 'c': a connection may hold at most 2 subscriptions")
-  assert.equal(broker.subscribe('c', new FakeSubscriber('other'), 0).ok, true)
+  assert.equal(broker.subscribe('c', new FakeSubscriber(), 0).ok, true)
 })
 
 test('stats count published and delivered messages', () => {
   const broker = newBroker()
   broker.createTopic('a')
-  broker.subscribe('a', new FakeSubscriber('1'), 0)
-  broker.subscribe('a', new FakeSubscriber('2'), 0)
+  broker.subscribe('a', new FakeSubscriber(), 0)
+  broker.subscribe('a', new FakeSubscriber(), 0)
   broker.publish('a', { payload: 1 })
   broker.publish('a', { payload: 2 })
   const stats = broker.stats()
