@@ -1,4 +1,8 @@
 import fc from 'fast-check'
+import { upgradeRequest } from './raw-socket.js'
+
+/** The Host header's port, which the server does not read. */
+const UNUSED_PORT = 80
 
 /** Generators of hostile input for the fuzz properties: WebSocket frames and HTTP requests. */
 
@@ -177,19 +181,15 @@ const rawBody = fc.oneof(
 )
 
 /** A complete WebSocket handshake to a fuzzed target: the upgrade path parses the target too. */
-const upgradeRequest = fc.oneof(
+const upgradeStream = fc.oneof(
   path,
   fc.constantFrom('//[', '//x:99999/ws', 'http://[/ws', 'http://h/ws', 'ws://h:1/ws?api_key=x', 'HTTP://h', '/ws/..', '/ws%2F', '*', ''),
   fc.string({ maxLength: 20 }).filter((target) => !/[\s\x00-\x1f]/.test(target)),
-).map((target) => Buffer.from(
-  `GET ${target} HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-  'latin1',
-))
+).map((target) => Buffer.from(upgradeRequest(UNUSED_PORT, target), 'latin1'))
 
 /** One raw byte stream to write to a fresh TCP connection before half-closing it. */
 export const rawHttpInput: fc.Arbitrary<Buffer> = fc.oneof(
-  { weight: 1, arbitrary: upgradeRequest },
+  { weight: 1, arbitrary: upgradeStream },
   { weight: 6, arbitrary: fc.tuple(requestLine, fc.array(fc.tuple(rawHeaderLine, lineEnd), { maxLength: 6 }), lineEnd, lineEnd, rawBody).map(
     ([line, headerLines, end1, end2, bodyText]) => Buffer.from(line + end1 + headerLines.map(([h, e]) => h + e).join('') + end2 + bodyText, 'latin1'),
   ) },
