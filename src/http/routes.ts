@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/broker.js'
+import type { Engine } from '../broker/engine.js'
 import { frameText } from '../frame.js'
 import { checkMessageBody, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
 import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
@@ -6,7 +6,7 @@ import { Router } from './router.js'
 
 /** What the REST routes read from the rest of the server. */
 export type RouteDeps = {
-  broker: Broker
+  broker: Engine
   connections(): number
   isShuttingDown(): boolean
   uptimeSec(): number
@@ -40,14 +40,17 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!isRecord(body.value)) return problem(400, 'BAD_REQUEST', `request body must be an object such as {"name":"orders"}`)
     const name = body.value.name
     if (!isTopicName(name)) return problem(400, 'BAD_REQUEST', `'name' ${TOPIC_RULE}`)
-    const created = broker.createTopic(name)
+    const created = await broker.createTopic(name)
     return created.ok ? json(201, { status: 'created', topic: name }) : failed(created.error)
   })
 
-  router.add('GET', '/topics', () => json(200, { topics: broker.listTopics() }))
+  router.add('GET', '/topics', async () => {
+    const topics = await broker.listTopics()
+    return topics.ok ? json(200, { topics: topics.value }) : failed(topics.error)
+  })
 
-  router.add('DELETE', '/topics/:name', withTopic((name) => {
-    const deleted = broker.deleteTopic(name)
+  router.add('DELETE', '/topics/:name', withTopic(async (name) => {
+    const deleted = await broker.deleteTopic(name)
     return deleted.ok ? json(200, { status: 'deleted', topic: name }) : failed(deleted.error)
   }))
 
@@ -56,17 +59,17 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!body.ok) return body.reply
     const message = checkMessageBody(body.value, 'body')
     if (!message.ok) return failed(message.error)
-    const published = broker.publish(name, message.value)
+    const published = await broker.publish(name, message.value)
     if (!published.ok) return failed(published.error)
     const { id, seq, subscribers } = published.value
     return json(200, { status: 'published', topic: name, message_id: id, seq, subscribers })
   }))
 
-  router.add('GET', '/topics/:name/messages', withTopic((name, ctx) => {
+  router.add('GET', '/topics/:name/messages', withTopic(async (name, ctx) => {
     // Without last_n the whole held history is returned.
     const lastN = parseLastN(ctx.query.get('last_n'), Number.MAX_SAFE_INTEGER)
     if (lastN === undefined) return problem(400, 'BAD_REQUEST', `'last_n' must be an integer >= 0`)
-    const events = broker.history(name, lastN)
+    const events = await broker.history(name, lastN)
     if (!events.ok) return failed(events.error)
     // The held events are already encoded: splice their JSON in rather than parse and re-encode.
     const bytes = `{"topic":${JSON.stringify(name)},"events":[${events.value.map(frameText).join(',')}]}`
@@ -74,9 +77,10 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
   }))
 
   router.add('GET', '/health', () => {
-    const shuttingDown = deps.isShuttingDown()
-    return json(shuttingDown ? 503 : 200, {
-      status: shuttingDown ? 'shutting_down' : 'ok',
+    const status = deps.isShuttingDown() ? 'shutting_down' : broker.available() ? 'ok' : 'unavailable'
+    return json(status === 'ok' ? 200 : 503, {
+      status,
+      ...(broker.nodeId === undefined ? {} : { node_id: broker.nodeId }),
       uptime_sec: deps.uptimeSec(),
       topics: broker.topicCount,
       subscribers: broker.subscriptions,
@@ -84,8 +88,10 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     })
   })
 
-  router.add('GET', '/stats', () => {
-    const stats = broker.stats()
+  router.add('GET', '/stats', async () => {
+    const result = await broker.stats()
+    if (!result.ok) return failed(result.error)
+    const stats = result.value
     return json(200, {
       topics: Object.fromEntries(stats.topics.map((t) => [t.name, { messages: t.messages, subscribers: t.subscribers }])),
       connections: deps.connections(),
