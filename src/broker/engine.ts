@@ -1,5 +1,5 @@
-import type { MessageBody, Result } from '../protocol.js'
-import type { BrokerStats, Published, Subscriber, TopicCount } from './broker.js'
+import type { MessageBody, ReplayRequest, Result } from '../protocol.js'
+import type { BrokerStats, Published, Replay, Subscriber, TopicCount, TopicInfo } from './broker.js'
 
 /**
  * A result now or later. The in-memory broker answers synchronously, and the
@@ -20,11 +20,13 @@ export interface Engine {
   deleteTopic(name: string): Maybe<Result<object>>
   publish(name: string, message: MessageBody): Maybe<Result<Published>>
   /** Adds the subscription and returns the replay; no gap and no duplicate between replay and live. */
-  subscribe(name: string, subscriber: Subscriber, lastN: number): Maybe<Result<{ replay: Buffer[] }>>
+  subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Maybe<Result<Replay>>
   unsubscribe(name: string, subscriber: Subscriber): Maybe<Result<{ name: string }>>
   /** Drops every subscription of a subscriber at once; returns the names of the topics it left. */
   unsubscribeAll(subscriber: Subscriber): string[]
-  history(name: string, lastN: number): Maybe<Result<Buffer[]>>
+  /** The events a subscribe with the same request would replay, with the topic's position. */
+  history(name: string, request: ReplayRequest): Maybe<Result<Replay>>
+  topicInfo(name: string): Maybe<Result<TopicInfo>>
   /** The service's topics, oldest first, with their subscriber counts. */
   listTopics(): Maybe<Result<TopicCount[]>>
   /** The service's topics with message and subscriber counts. */

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { BrokerStats, Published, Subscriber, TopicCount, TopicStats } from '../broker/broker.js'
+import type { BrokerStats, Published, Replay, Subscriber, TopicCount, TopicInfo, TopicStats } from '../broker/broker.js'
 import type { Engine } from '../broker/engine.js'
+import type { TopicPosition } from '../broker/resume.js'
 import { TopicsHeld } from '../broker/topics-held.js'
 import { frameOfUtf8 } from '../frame.js'
 import type { Logger } from '../log.js'
-import { encodeInfo, eventTextAround, fail, ok, type MessageBody, type Result } from '../protocol.js'
-import { FollowedTopic, type Ending } from './followed-topic.js'
+import { encodeInfo, eventTextAround, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
+import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
 import { topicKeys, topicListKeys } from './keys.js'
 import { RedisLink, script } from './redis-link.js'
 import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type TopicRead } from './replies.js'
@@ -128,7 +129,7 @@ export class ClusterEngine implements Engine {
     this.published++
     const topic = this.followed.get(name)
     if (topic?.epoch === stored.epoch) await this.ownMessage(topic, stored.seq)
-    return ok({ id, seq: stored.seq, subscribers: stored.subscribers })
+    return ok({ id, seq: stored.seq, epoch: stored.epoch, subscribers: stored.subscribers })
   }
 
   /**
@@ -136,10 +137,11 @@ export class ClusterEngine implements Engine {
    * when this is its first subscriber here, counts the subscriber in Redis,
    * then adds it and takes the replay from the ring in one synchronous step.
    */
-  async subscribe(name: string, subscriber: Subscriber, lastN: number): Promise<Result<{ replay: Buffer[] }>> {
+  async subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Promise<Result<Replay>> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const followed = this.followed.get(name)
-      if (followed?.subscribers.has(subscriber)) return ok({ replay: [] })
+      // Repeated: every event up to the head has reached this subscriber already.
+      if (followed?.subscribers.has(subscriber)) return ok({ ...followed.replay(request), events: [] })
       const max = this.options.maxSubscriptionsPerConnection
       if (this.topicsOf.count(subscriber) >= max) {
         return fail('LIMIT_EXCEEDED', `cannot subscribe to '${name}': a connection may hold at most ${max} subscriptions`)
@@ -151,7 +153,7 @@ export class ClusterEngine implements Engine {
       topic.subscribers.add(subscriber)
       this.topicsOf.add(subscriber, topic)
       this.subscriptionCount++
-      return ok({ replay: topic.replay(lastN) })
+      return ok(topic.replay(request))
     }
     return UNAVAILABLE
   }
@@ -182,12 +184,20 @@ export class ClusterEngine implements Engine {
     return own.map((topic) => topic.name)
   }
 
-  async history(name: string, lastN: number): Promise<Result<Buffer[]>> {
+  async history(name: string, request: ReplayRequest): Promise<Result<Replay>> {
     const read = await this.attempt(() => this.read(topicKeys(this.options.redisPrefix, name), '-', ''))
     if (!read.ok) return read
     if (read.value === undefined) return notFound(name)
-    const events = read.value.events
-    return ok(events.slice(Math.max(0, events.length - lastN)).map((event) => frameOfUtf8(event.text)))
+    const { events } = read.value
+    return ok(replayOf(request, positionOf(read.value), (afterSeq) => events.filter((e) => e.seq > afterSeq).map((e) => frameOfUtf8(e.text))))
+  }
+
+  async topicInfo(name: string): Promise<Result<TopicInfo>> {
+    const read = await this.attempt(() => this.read(topicKeys(this.options.redisPrefix, name), '', ''))
+    if (!read.ok) return read
+    if (read.value === undefined) return notFound(name)
+    const { epoch, head, firstSeq } = positionOf(read.value)
+    return ok({ name, epoch, seq: head, firstSeq, subscribers: read.value.subscribers })
   }
 
   async listTopics(): Promise<Result<TopicCount[]>> {
@@ -528,6 +538,9 @@ export class ClusterEngine implements Engine {
     }
   }
 }
+
+/** The stored history ends at the head, so its oldest event is arithmetic too. */
+const positionOf = (read: TopicRead): TopicPosition => ({ epoch: read.epoch, head: read.head, firstSeq: read.head - read.held + 1 })
 
 /** Starts a cluster node's engine; server.ts loads this module only when REDIS_URL is set. */
 export async function startClusterEngine(options: ClusterOptions, log: Logger): Promise<ClusterEngine> {

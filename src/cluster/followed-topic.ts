@@ -1,6 +1,8 @@
-import type { Subscriber } from '../broker/topic.js'
 import { History } from '../broker/history.js'
+import { planReplay, type TopicPosition } from '../broker/resume.js'
+import type { Replay, Subscriber } from '../broker/topic.js'
 import { FrameSlab } from '../frame.js'
+import type { ReplayRequest } from '../protocol.js'
 import type { TopicKeys } from './keys.js'
 import type { ChannelMessage, StoredEvent } from './replies.js'
 
@@ -52,20 +54,25 @@ export class FollowedTopic {
   start(epoch: string, head: number, events: StoredEvent[]): void {
     this.epoch = epoch
     this.head = head
-    for (const event of events) this.ring.push(this.slab.frameOfUtf8(event.text))
+    for (const event of events) this.ring.push(event.seq, this.slab.frameOfUtf8(event.text))
   }
 
   /** Appends the next event to the ring and returns its frame, the same Buffer for every subscriber. */
   append(seq: number, text: Buffer): Buffer {
     const frame = this.slab.frameOfUtf8(text)
     this.head = seq
-    this.ring.push(frame)
+    this.ring.push(seq, frame)
     this.releaseWaiters()
     return frame
   }
 
-  replay(lastN: number): Buffer[] {
-    return lastN > 0 ? this.ring.last(lastN) : []
+  /** F is the ring's first seq: the ring holds what the stored history holds (both trimmed to the same size). */
+  get position(): TopicPosition {
+    return { epoch: this.epoch, head: this.head, firstSeq: this.ring.lastSeq === this.head ? this.ring.firstSeq : this.head + 1 }
+  }
+
+  replay(request: ReplayRequest): Replay {
+    return replayOf(request, this.position, (afterSeq) => this.ring.after(afterSeq))
   }
 
   /** Resolves once the event `seq` has been handed to this node's subscribers, or the topic is left. */
@@ -97,4 +104,12 @@ export class FollowedTopic {
     this.waiters = this.waiters.filter((w) => !done.includes(w))
     for (const waiter of done) waiter.resolve()
   }
+}
+
+/** The replay a request asks for, from a topic's position and a way to take the events after a seq. */
+export function replayOf(request: ReplayRequest, position: TopicPosition, eventsAfter: (seq: number) => Buffer[]): Replay {
+  const plan = planReplay(request, position)
+  const replay: Replay = { epoch: position.epoch, seq: position.head, events: eventsAfter(plan.afterSeq) }
+  if (plan.resume) replay.resume = plan.resume
+  return replay
 }

@@ -4,7 +4,7 @@
  */
 
 export type StoredEvent = { seq: number; text: Buffer }
-export type TopicRead = { epoch: string; head: number; events: StoredEvent[]; subscribers: number }
+export type TopicRead = { epoch: string; head: number; events: StoredEvent[]; subscribers: number; held: number }
 export type PublishReply = { epoch: string; seq: number; subscribers: number }
 
 export class ReplyError extends Error {}
@@ -34,12 +34,13 @@ function storedEvent(value: unknown): StoredEvent {
 
 export function readReply(value: unknown): TopicRead | undefined {
   if (value === null) return undefined
-  const [epoch, head, events, subscribers] = array(value, 'a topic read')
+  const [epoch, head, events, subscribers, held] = array(value, 'a topic read')
   return {
     epoch: buffer(epoch, 'the epoch').toString('latin1'),
     head: integer(head, 'the head seq'),
     events: array(events, 'the events').map(storedEvent),
     subscribers: integer(subscribers, 'the subscriber count'),
+    held: integer(held, 'the events held'),
   }
 }
 

@@ -40,7 +40,9 @@ return {epoch, seq, subscribers(KEYS[3])}
 /**
  * KEYS meta, stream, counts; ARGV first stream id to read ('' reads none),
  * node id, this node's subscriber count ('' leaves it), its lifetime in ms.
- * → nil when the topic does not exist, else {epoch, head seq, entries, subscribers}
+ * → nil when the topic does not exist, else {epoch, head seq, entries,
+ * subscribers, events held}. The stream ends at the head, so the oldest
+ * held seq is head - held + 1.
  */
 export const READ = `${SUBSCRIBERS}
 local meta = redis.call('HMGET', KEYS[1], 'e', 's')
@@ -52,7 +54,7 @@ elseif ARGV[3] ~= '' then
 end
 local entries = {}
 if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[2], ARGV[1], '+') end
-return {meta[1], meta[2], entries, subscribers(KEYS[3])}
+return {meta[1], meta[2], entries, subscribers(KEYS[3]), redis.call('XLEN', KEYS[2])}
 `
 
 /**

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
-import type { Published, Subscriber } from '../broker/broker.js'
+import type { Published, Replay, Subscriber } from '../broker/broker.js'
 import { isPromise, type Engine, type Maybe } from '../broker/engine.js'
 import type { Logger } from '../log.js'
 import {
@@ -213,27 +213,29 @@ export class Connection implements Subscriber, Flushable {
 
   private dispatch(msg: ClientMessage): Maybe<void> {
     switch (msg.type) {
-      case 'subscribe': return this.then(this.deps.broker.subscribe(msg.topic, this, msg.lastN), (result) => this.ackSubscribe(msg, result))
+      case 'subscribe': return this.then(this.deps.broker.subscribe(msg.topic, this, msg), (result) => this.ackSubscribe(msg, result))
       case 'unsubscribe': return this.then(this.deps.broker.unsubscribe(msg.topic, this), (result) => this.ackUnsubscribe(msg, result))
       case 'publish': return this.then(this.deps.broker.publish(msg.topic, msg.message), (result) => this.ackPublish(msg, result))
       case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
     }
   }
 
-  private ackSubscribe(msg: Subscribe, subscribed: Result<{ replay: Buffer[] }>): void {
+  private ackSubscribe(msg: Subscribe, subscribed: Result<Replay>): void {
     if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
     // Closed while the engine was subscribing: the subscription it made is let go.
     if (this.state !== 'open') return void this.deps.broker.unsubscribe(msg.topic, this)
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
+    const { epoch, seq, events, resume } = subscribed.value
+    const ack = { requestId: msg.requestId, topic: msg.topic, epoch, seq, replayed: events.length, ...resume }
+    this.send(encodeAck(ack, this.deps.broker.now()))
     // The replay answers this request and is bounded by the history size, so it
     // is written whole; the queue limit applies again from the next live event.
-    for (const frame of subscribed.value.replay) this.write(frame)
+    for (const frame of events) this.write(frame)
   }
 
   private ackPublish(msg: Publish, published: Result<Published>): void {
     if (!published.ok) return this.reject(msg.requestId, published.error)
-    const { id, seq } = published.value
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq }, this.deps.broker.now()))
+    const { id, seq, epoch } = published.value
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))
   }
 
   private ackUnsubscribe(msg: Unsubscribe, unsubscribed: Result<{ name: string }>): void {
