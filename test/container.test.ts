@@ -43,7 +43,7 @@ test('the Dockerfile is multi-stage, runs as a non-root user and starts node dir
 
 test('the image starts node with the same flags as npm start', () => {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  assert.equal(scripts.start, `tsc && exec ${execForm(dockerfile, /^CMD /).join(' ')}`)
+  assert.ok(scripts.start.endsWith(` && exec ${execForm(dockerfile, /^CMD /).join(' ')}`), scripts.start)
 })
 
 test('docker-compose.yml runs pubsub with every variable at its default and a stop grace beyond the shutdown timeout', () => {
