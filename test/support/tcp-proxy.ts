@@ -1,74 +1,59 @@
-import { createServer, connect, type Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import type { TestContext } from 'node:test'
 
 export type TcpProxy = {
   port: number
-  /** Connections open through the proxy right now. */
-  readonly open: number
-  /** Destroys every connection at once, as a network failure would: no close frame, no FIN handshake. */
-  cutAll(): number
-  /** Destroys one open connection picked by the caller's index. */
-  cut(index: number): boolean
+  /** Where new connections go: a port of 127.0.0.1; changing it leaves open connections alone. */
+  target: number
   /** While true, every new connection is accepted and reset at once: the server looks unreachable. */
   refusing: boolean
+  /** Connections open through the proxy right now. */
+  readonly open: number
+  /** Destroys every open connection at once, as a network failure would: no close frame. Returns how many. */
+  cutAll(): number
 }
 
-/** A TCP relay to 127.0.0.1:`targetPort` whose connections a test can cut; closed after the test. */
-export async function startProxy(t: TestContext, targetPort: number): Promise<TcpProxy> {
-  const pairs = new Set<[Socket, Socket]>()
-  let refusing = false
-  const server = createServer((inbound) => {
-    if (refusing) return void inbound.resetAndDestroy()
-    const outbound = connect(targetPort, '127.0.0.1')
-    const pair: [Socket, Socket] = [inbound, outbound]
-    pairs.add(pair)
-    const end = (): void => {
-      pairs.delete(pair)
-      inbound.destroy()
-      outbound.destroy()
-    }
-    for (const socket of pair) {
-      socket.setNoDelay(true)
-      socket.on('error', end)
-      socket.on('close', end)
-    }
-    inbound.pipe(outbound)
-    outbound.pipe(inbound)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const [inbound, outbound] of pairs) {
-      inbound.destroy()
-      outbound.destroy()
-    }
-    return new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  const destroy = (pair: [Socket, Socket]): void => {
+type Pair = [inbound: Socket, outbound: Socket]
+
+/** A TCP relay to 127.0.0.1 whose connections a test can cut; closed after the test. */
+export async function startProxy(t: TestContext, target: number): Promise<TcpProxy> {
+  const pairs = new Set<Pair>()
+  const destroy = (pair: Pair): void => {
     pairs.delete(pair)
     pair[0].resetAndDestroy()
     pair[1].destroy()
   }
-  return {
-    port: (server.address() as AddressInfo).port,
+  const proxy: TcpProxy = {
+    port: 0,
+    target,
+    refusing: false,
     get open() {
       return pairs.size
-    },
-    get refusing() {
-      return refusing
-    },
-    set refusing(value: boolean) {
-      refusing = value
     },
     cutAll() {
       const all = [...pairs]
       all.forEach(destroy)
       return all.length
     },
-    cut(index) {
-      const pair = [...pairs][index]
-      if (pair) destroy(pair)
-      return pair !== undefined
-    },
   }
+  const server = createServer((inbound) => {
+    if (proxy.refusing) return void inbound.resetAndDestroy()
+    const pair: Pair = [inbound, connect(proxy.target, '127.0.0.1')]
+    pairs.add(pair)
+    for (const socket of pair) {
+      socket.setNoDelay(true)
+      socket.on('error', () => destroy(pair))
+      socket.on('close', () => destroy(pair))
+    }
+    pair[0].pipe(pair[1])
+    pair[1].pipe(pair[0])
+  })
+  // A deep backlog: a test may reconnect thousands of clients at once.
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve))
+  t.after(() => {
+    for (const pair of pairs) destroy(pair)
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+  proxy.port = (server.address() as AddressInfo).port
+  return proxy
 }
