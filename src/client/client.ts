@@ -8,6 +8,7 @@ import {
 } from './protocol.js'
 import { placeCredential, type Credential, type CredentialCarrier, type Dial, type SocketLike, type WebSocketConstructor } from './socket.js'
 import { TopicSubscription, type PubSubEvent, type Subscription } from './subscription.js'
+import { expiryOf, refreshDelay } from './token.js'
 
 export type ClientState = 'connecting' | 'connected' | 'disconnected' | 'closed'
 
@@ -187,6 +188,32 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
     return { kind: 'token', value }
   }
 
+  /**
+   * A connection opened with a token ends when the token does, unless a fresh
+   * one is sent first. Only a token function can give a fresh one; without
+   * it, or when the refresh fails, the server closes and the client reconnects.
+   */
+  private scheduleRefresh(socket: SocketLike, token: string): void {
+    const expiresAt = expiryOf(token)
+    if (typeof this.options.token !== 'function' || expiresAt === undefined) return
+    this.later(refreshDelay(expiresAt, Date.now()), () => void this.refresh(socket))
+  }
+
+  private async refresh(socket: SocketLike): Promise<void> {
+    let fresh: Credential | undefined
+    try {
+      fresh = await this.credential()
+    } catch (error) {
+      return this.emit('error', error instanceof Error ? error : new Error(String(error)))
+    }
+    if (socket !== this.socket || !fresh) return
+    const token = fresh.value
+    this.request({ type: 'refresh', token }, (result) => {
+      if (result instanceof PubSubError) this.emit('error', result)
+      else if (socket === this.socket) this.scheduleRefresh(socket, token)
+    })
+  }
+
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
@@ -196,8 +223,10 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
     if (this.current === 'closed') return
     this.setState('connecting')
     let socket: SocketLike
+    let credential: Credential | undefined
     try {
-      const target = placeCredential(this.url, await this.credential(), this.options.credentialIn ?? 'protocol')
+      credential = await this.credential()
+      const target = placeCredential(this.url, credential, this.options.credentialIn ?? 'protocol')
       if (this.current !== 'connecting') return
       socket = this.dial(target)
     } catch (error) {
@@ -209,7 +238,7 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
     this.later(connectTimeoutMs, () => {
       if (socket.readyState !== OPEN) this.drop(socket, new PubSubError('TIMEOUT', `no connection within ${connectTimeoutMs} ms`))
     })
-    socket.onopen = () => this.opened(socket)
+    socket.onopen = () => this.opened(socket, credential)
     socket.onmessage = (event) => this.receive(socket, event.data)
     socket.onclose = (event) => this.drop(socket, new PubSubError('DISCONNECTED', `the connection closed (${event.code} ${event.reason})`))
     socket.onerror = (event: unknown) => this.drop(socket, event instanceof Error ? event : new PubSubError('DISCONNECTED', describe(event)))
@@ -221,13 +250,14 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
     this.later(backoffDelay(this.attempt++, this.settings), () => void this.connect())
   }
 
-  private opened(socket: SocketLike): void {
+  private opened(socket: SocketLike, credential: Credential | undefined): void {
     if (socket !== this.socket) return
     this.lastHeard = Date.now()
     this.later(this.settings.healthyAfterMs, () => {
       if (socket === this.socket) this.attempt = 0
     })
     this.watch(socket)
+    if (credential?.kind === 'token') this.scheduleRefresh(socket, credential.value)
     for (const subscription of this.subscriptions.values()) this.sendSubscribe(subscription)
     for (const pending of this.pending.values()) if (!pending.sent) this.transmit(socket, pending)
     this.setState('connected')

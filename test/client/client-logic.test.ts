@@ -234,3 +234,23 @@ test('the event carries the topic, epoch, seq, id, payload and ts', async (t) =>
   socket.event('orders', 1, { item: 'mouse' })
   assert.deepEqual(events, [{ topic: 'orders', epoch: 'e1', seq: 1, id: 'm1', payload: { item: 'mouse' }, ts: '2026-01-01T00:00:00.000Z' }])
 })
+
+/** An unsigned JWT-shaped token: the client reads `exp` and leaves verifying to the server. */
+const jwtExpiringIn = (ms: number, n: number): string =>
+  ['{"alg":"HS256"}', JSON.stringify({ sub: 'u', n, exp: (Date.now() + ms) / 1000 })].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.sig'
+
+/** Which of the test's tokens this is. */
+const issuedAs = (token: unknown): unknown => JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString()).n
+
+test('a token from a function is refreshed on the open connection before it expires', async (t) => {
+  let issued = 0
+  const { nextSocket } = setup(t, { token: () => jwtExpiringIn(200, ++issued) })
+  const socket = await opened(nextSocket)
+  const refresh = await socket.next()
+  assert.equal(refresh.type, 'refresh')
+  assert.equal(issuedAs(refresh.token), 2)
+  socket.receive({ type: 'ack', request_id: refresh.request_id, status: 'ok' })
+  const again = await socket.next()
+  assert.equal(again.type, 'refresh')
+  assert.equal(issuedAs(again.token), 3)
+})
