@@ -43,6 +43,8 @@ export class SoakLoad {
   readonly counts = { churnSubscribers: 0, topicsCreated: 0, slowConsumers: 0, slowDropped: 0, slowNotJudged: 0, muteClients: 0, muteTerminated: 0 }
   private readonly stableTopics = Array.from({ length: LOAD.stableTopics }, (_, i) => `soak-${i}`)
   private readonly churnTopics: string[] = []
+  /** Churn topics whose delete is on its way. */
+  private readonly deleting = new Set<string>()
   private stable: CheckedSubscriber[] = []
   private publishers: Publisher[] = []
   private firehose: Publisher | undefined
@@ -174,11 +176,15 @@ export class SoakLoad {
     const name = `churn-topic-${++this.counts.topicsCreated}`
     const created = await this.rest('POST', '/topics', { name })
     if (created.status === 201 || (created.repeated && created.status === 409)) this.churnTopics.push(name)
-    if (this.churnTopics.length <= LOAD.liveChurnTopics) return
+    const deletable = this.churnTopics.filter((topic) => !this.deleting.has(topic))
+    if (deletable.length <= LOAD.liveChurnTopics) return
     // Publishers and new subscribers may still pick the topic while the delete is on its way: those get TOPIC_NOT_FOUND.
-    const oldest = this.churnTopics[0] as string
+    // A delete slower than the churn interval must not be sent twice by the next round.
+    const oldest = deletable[0] as string
+    this.deleting.add(oldest)
     const deleted = await this.rest('DELETE', `/topics/${oldest}`)
-    this.churnTopics.shift()
+    this.churnTopics.splice(this.churnTopics.indexOf(oldest), 1)
+    this.deleting.delete(oldest)
     if (deleted.status !== 200 && !(deleted.repeated && deleted.status === 404)) this.checker.fail(`deleting ${oldest} answered ${deleted.status}`)
   }
 

@@ -72,7 +72,7 @@ type Kill = { node: string; killedAt: number; restartedAt: number }
 
 type Run = {
   load: SoakLoad; checker: DeliveryChecker; logs: LogLine[]; nodes: number; kill: Kill | undefined
-  /** Memory of each node that ran the whole soak, after warm-up and after the run. */
+  /** Memory after warm-up of every node then running, and after the run of each node that ran the whole soak. */
   warm: Map<string, Memory>; after: Map<string, Memory>
   seconds: number; warmupSeconds: number; acksAtWarm: number; connectionsLeft: number
 }
@@ -82,8 +82,8 @@ const growth = (run: Run, node: string): number => ((run.after.get(node)?.rss ??
 /** Memory readings of the nodes that ran the whole soak, keyed by what was read; one node's keys carry no node name. */
 function memoryReport(run: Run): Record<string, number | string> {
   const fields: Record<string, number | string> = {}
-  for (const [node, warm] of run.warm) {
-    const after = run.after.get(node) as Memory
+  for (const [node, after] of run.after) {
+    const warm = run.warm.get(node) as Memory
     const suffix = run.nodes === 1 ? '' : `_${node.replace('-', '_')}`
     Object.assign(fields, {
       [`rss_after_warmup${suffix}`]: mib(warm.rss),
@@ -145,7 +145,7 @@ function report(run: Run): Record<string, number | string> {
 }
 
 function problems(run: Run): string[] {
-  const grown = [...run.warm.keys()].filter((node) => growth(run, node) > RSS_TOLERANCE)
+  const grown = [...run.after.keys()].filter((node) => growth(run, node) > RSS_TOLERANCE)
   const where = (node: string): string => (run.nodes === 1 ? '' : ` on ${node}`)
   return [
     ...run.checker.failures,
