@@ -6,7 +6,7 @@ import { capConnections } from './connection-cap.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
-import { createRequestListener, rejectExpectation } from './http/respond.js'
+import { createRequestListeners, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
 import { Gateway } from './ws/gateway.js'
@@ -76,12 +76,11 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
     uptimeSec,
   })
-  const server = createServer(
-    // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
-    // with a problem document instead, like every other error.
-    { ...timeouts, requireHostHeader: false },
-    createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
-  )
+  const edge = createRequestListeners({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log })
+  // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
+  // with a problem document instead, like every other error.
+  const server = createServer({ ...timeouts, requireHostHeader: false }, edge.onRequest)
+  server.on('checkContinue', edge.onCheckContinue)
   server.on('upgrade', gateway.handleUpgrade)
   capConnections(server, log)
   server.on('clientError', createClientErrorListener(log))
