@@ -4,7 +4,7 @@ import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
 import { addDocsRoutes } from './http/docs.js'
-import { addMetricsRoute } from './http/metrics.js'
+import { addMetricsRoute, type GatewayCounts } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
 import { createRequestListener, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
@@ -70,12 +70,10 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const broker = new Broker({ ...options, now: clock })
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
-  const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
-  const metrics = addMetricsRoute(router, {
-    brokerStats: () => broker.stats(),
-    gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
-    uptimeSec,
-  })
+  const gatewayCounts = (): GatewayCounts => ({ ...gateway.counters, connections: gateway.connectionCount })
+  const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
+  const router = addDocsRoutes(routes)
+  const metrics = addMetricsRoute(router, { brokerStats: () => broker.stats(), gatewayCounts, uptimeSec })
   const server = createServer(
     // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
     // with a problem document instead, like every other error.
