@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
+import { addConsoleRoutes } from './http/console.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute, type GatewayCounts } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
@@ -72,7 +73,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
   const gatewayCounts = (): GatewayCounts => ({ ...gateway.counters, connections: gateway.connectionCount })
   const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
-  const router = addDocsRoutes(routes)
+  const router = addConsoleRoutes(addDocsRoutes(routes))
   const metrics = addMetricsRoute(router, { brokerStats: () => broker.stats(), gatewayCounts, uptimeSec })
   const server = createServer(
     // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
