@@ -4,6 +4,7 @@ import { RateHistory, sampleOf } from './rates.js'
 
 const POLL_MS = 1000
 const WINDOW_SECONDS = 5 * 60
+const MIN_SPAN_SECONDS = 60
 const CHART_HEIGHT = 180
 
 /**
@@ -33,12 +34,13 @@ function createChart(into, series, unit) {
     width: Math.max(240, into.clientWidth),
     height: CHART_HEIGHT,
     series: [{}, ...series],
-    // Always the whole window, newest on the right, so the time axis does not jump while it fills.
+    // At least a minute wide, so the first few polls do not stretch across the whole chart.
     scales: {
-      x: { time: true, range: (_chart, _min, max) => [max - WINDOW_SECONDS, max] },
+      x: { time: true, range: (_chart, min, max) => [Math.min(min, max - MIN_SPAN_SECONDS), max] },
       y: { range: (_chart, _min, max) => [0, Math.max(1, max)] },
     },
-    axes: [{}, { label: unit, size: 50 }],
+    // UTC clock times, like the frame log, on one line each.
+    axes: [{ values: (_chart, splits) => splits.map(utcTime), space: 70 }, { label: unit, size: 50 }],
     legend: { live: false },
     cursor: { show: false },
   }
@@ -70,6 +72,9 @@ function showTopics(body, into) {
     }),
   )
 }
+
+/** @param {number} seconds */
+const utcTime = (seconds) => new Date(seconds * 1000).toISOString().slice(11, 19)
 
 /** @param {number | null | undefined} rate */
 const perSecond = (rate) => (rate == null ? '–' : rate.toFixed(1))
@@ -111,7 +116,7 @@ export function startLiveView(credential, elements) {
       elements.state.value = '/stats answered without the counts the live view needs'
       return
     }
-    elements.state.value = `live, updated ${new Date().toISOString().slice(11, 19)} UTC`
+    elements.state.value = `live, updated ${utcTime(Date.now() / 1000)} UTC`
     history.add(Date.now() / 1000, sample)
     const stats = isRecord(body) ? body : {}
     elements.counts.connections.textContent = String(sample.connections)

@@ -91,6 +91,8 @@ test('the console connects, subscribes, publishes, logs both directions in seq o
   } finally {
     // Saved whether the checks pass or not: on a failure it shows what the page looked like.
     await screenshot(page, 'console.png')
+    await page.locator('h1').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: new URL('console-1280x800.png', OUTPUT_DIR).pathname })
   }
 })
 
