@@ -7,7 +7,7 @@ import { addConsoleRoutes } from './http/console.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute, type GatewayCounts } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
-import { createRequestListener, rejectExpectation } from './http/respond.js'
+import { createRequestListeners, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
 import { Gateway } from './ws/gateway.js'
@@ -75,12 +75,11 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
   const router = addConsoleRoutes(addDocsRoutes(routes))
   const metrics = addMetricsRoute(router, { brokerStats: () => broker.stats(), gatewayCounts, uptimeSec })
-  const server = createServer(
-    // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
-    // with a problem document instead, like every other error.
-    { ...timeouts, requireHostHeader: false },
-    createRequestListener({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
-  )
+  const edge = createRequestListeners({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log })
+  // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
+  // with a problem document instead, like every other error.
+  const server = createServer({ ...timeouts, requireHostHeader: false }, edge.onRequest)
+  server.on('checkContinue', edge.onCheckContinue)
   server.on('upgrade', gateway.handleUpgrade)
   capConnections(server, log)
   server.on('clientError', createClientErrorListener(log))
