@@ -4,6 +4,7 @@ import { Broker } from './broker/broker.js'
 import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
+import { addClientScriptRoute } from './http/client-script.js'
 import { addConsoleRoutes } from './http/console.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute, type GatewayCounts } from './http/metrics.js'
@@ -74,7 +75,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
   const gatewayCounts = (): GatewayCounts => ({ ...gateway.counters, connections: gateway.connectionCount })
   const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
-  const router = addConsoleRoutes(addDocsRoutes(routes))
+  const router = addConsoleRoutes(addClientScriptRoute(addDocsRoutes(routes)))
   const metrics = addMetricsRoute(router, {
     brokerStats: () => broker.localStats(),
     node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 
 /** Routes anyone may call without a key; the console page and its assets hold no data until its user gives a credential. */
-const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/console'])
+const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js', '/console'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
   (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/console/'))
