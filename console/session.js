@@ -68,7 +68,10 @@ export class Session {
     const kind = credential === '' ? {} : JWT.test(credential) ? { token: credential } : { apiKey: credential }
     const Tapped = tappedWebSocket(Base, events.onFrame, (socket) => { this.#socket = socket })
     this.#client = createClient(url, { ...kind, WebSocket: Tapped })
-    this.#client.on('state', (state) => events.onState(state, state === 'connected' ? `subprotocol ${this.#socket?.protocol || '(none)'}` : ''))
+    this.#client.on('state', (state) => {
+      const protocol = state === 'connected' ? this.#socket?.protocol : undefined
+      events.onState(state, protocol ? `subprotocol ${protocol}` : '')
+    })
     // The client retries by itself; its errors say why the last attempt failed.
     this.#client.on('error', (error) => events.onState(this.#client.state, error.message))
     events.onState(this.#client.state, url)
