@@ -1,0 +1,48 @@
+// @ts-check
+// `npm start`'s build step: compiles src/ into dist/ only when what the build reads has
+// changed since the last build, so that starting an up-to-date tree skips the compiler
+// (seconds on a busy machine) and a fresh clone or an edited source still gets built.
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const require = createRequire(import.meta.url)
+const tsc = require.resolve('typescript/bin/tsc')
+/** Inside dist/, so that removing dist/ forces a build. */
+const stamp = join(root, 'dist', '.built-from')
+
+/**
+ * Every file under `dir`, sorted, so the fingerprint does not depend on directory order.
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function filesUnder(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .sort()
+}
+
+/**
+ * A hash of the names and contents of everything the build reads, and of the compiler's version.
+ * @returns {string}
+ */
+function fingerprint() {
+  const hash = createHash('sha256')
+  const inputs = [...filesUnder(join(root, 'src')), join(root, 'tsconfig.json'), join(root, 'package.json')]
+  for (const file of inputs) hash.update(`${relative(root, file)}\0`).update(readFileSync(file)).update('\0')
+  hash.update(JSON.parse(readFileSync(require.resolve('typescript/package.json'), 'utf8')).version)
+  return hash.digest('hex')
+}
+
+const current = fingerprint()
+const built = existsSync(stamp) ? readFileSync(stamp, 'utf8') : ''
+if (built === current && existsSync(join(root, 'dist', 'main.js'))) process.exit(0)
+
+const { status } = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' })
+if (status !== 0) process.exit(status ?? 1)
+writeFileSync(stamp, current)
