@@ -1,17 +1,14 @@
 // @ts-check
-// `npm start`'s build step: compiles src/ into dist/ only when what the build reads has
+// `npm start`'s build step: runs `npm run build` only when what the build reads has
 // changed since the last build, so that starting an up-to-date tree skips the compiler
-// (seconds on a busy machine) and a fresh clone or an edited source still gets built.
+// (seconds on a busy machine) while a fresh clone or an edited source still gets built.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const require = createRequire(import.meta.url)
-const tsc = require.resolve('typescript/bin/tsc')
 /** Inside dist/, so that removing dist/ forces a build. */
 const stamp = join(root, 'dist', '.built-from')
 
@@ -28,14 +25,15 @@ function filesUnder(dir) {
 }
 
 /**
- * A hash of the names and contents of everything the build reads, and of the compiler's version.
+ * A hash of the names and contents of everything the build reads: the sources, the build
+ * scripts, the compiler settings, and the lock file, which pins the compiler and bundler.
  * @returns {string}
  */
 function fingerprint() {
   const hash = createHash('sha256')
-  const inputs = [...filesUnder(join(root, 'src')), join(root, 'tsconfig.json'), join(root, 'package.json')]
+  const inputs = [...filesUnder(join(root, 'src')), ...filesUnder(join(root, 'scripts'))]
+  inputs.push(...['tsconfig.json', 'package.json', 'package-lock.json'].map((name) => join(root, name)))
   for (const file of inputs) hash.update(`${relative(root, file)}\0`).update(readFileSync(file)).update('\0')
-  hash.update(JSON.parse(readFileSync(require.resolve('typescript/package.json'), 'utf8')).version)
   return hash.digest('hex')
 }
 
@@ -43,6 +41,7 @@ const current = fingerprint()
 const built = existsSync(stamp) ? readFileSync(stamp, 'utf8') : ''
 if (built === current && existsSync(join(root, 'dist', 'main.js'))) process.exit(0)
 
-const { status } = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' })
+// The build's output goes to stderr: `npm start`'s stdout carries only the server's JSON log.
+const { status } = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] })
 if (status !== 0) process.exit(status ?? 1)
 writeFileSync(stamp, current)

@@ -1,8 +1,10 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Broker } from './broker/broker.js'
+import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
+import { addClientScriptRoute } from './http/client-script.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
@@ -67,12 +69,13 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   let shuttingDown = false
   const isShuttingDown = (): boolean => shuttingDown
 
-  const broker = new Broker({ ...options, now: clock })
+  const broker = await startEngine(options, clock, log)
   const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
-  const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
+  const router = addClientScriptRoute(addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec })))
   const metrics = addMetricsRoute(router, {
-    brokerStats: () => broker.stats(),
+    brokerStats: () => broker.localStats(),
+    node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),
     gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
     uptimeSec,
   })
@@ -87,9 +90,13 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   server.on('checkExpectation', rejectExpectation)
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (error: Error): void => {
+      void broker.close()
+      reject(error)
+    }
+    server.once('error', failed)
     server.listen(options.port, options.host, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve()
     })
   })
@@ -114,6 +121,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     }
     gateway.stop()
     metrics.stop()
+    await broker.close()
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeAllConnections()
     await closed
@@ -125,6 +133,16 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     url: `http://${urlHost}:${port}`,
     close: () => (closing ??= shutdown()),
   }
+}
+
+/**
+ * The in-memory broker, or with `redisUrl` a cluster node's engine: its module
+ * (and the Redis client) is loaded only then, so a single server carries none of it.
+ */
+async function startEngine(options: Options, clock: (() => number) | undefined, log: Logger): Promise<Engine> {
+  if (options.redisUrl === undefined) return new Broker({ ...options, now: clock })
+  const { startClusterEngine } = await import('./cluster/cluster-engine.js')
+  return startClusterEngine({ ...options, redisUrl: options.redisUrl, now: clock }, log)
 }
 
 /** True when `promise` settles before `ms` passes; the timer never outlives the wait. */

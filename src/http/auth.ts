@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 
 /** Routes anyone may call without a key. */
-const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json'])
+const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
   (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/'))

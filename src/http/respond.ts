@@ -42,6 +42,7 @@ const STATUS_OF: Record<FailureCode, number> = {
   LIMIT_EXCEEDED: 409,
   SLOW_CONSUMER: 503,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 }
 
 export const statusOf = (code: FailureCode): number => STATUS_OF[code]

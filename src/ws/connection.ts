@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
-import type { Broker, Subscriber } from '../broker/broker.js'
+import type { Published, Replay, Subscriber } from '../broker/broker.js'
+import { isPromise, type Engine, type Maybe } from '../broker/engine.js'
 import type { Logger } from '../log.js'
 import {
   encodeAck, encodeError, encodePong, fail, parseClientMessage, toWireCode,
-  type ClientMessage, type Failure, type Publish, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Failure, type Publish, type Result, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { FlushBatch, Flushable } from './flush-batch.js'
 import { writeJoined } from './joined-write.js'
@@ -18,7 +19,7 @@ export type GatewayCounters = {
 }
 
 export type ConnectionDeps = {
-  broker: Broker
+  broker: Engine
   log: Logger
   maxBufferedBytes: number
   batch: FlushBatch
@@ -67,6 +68,13 @@ export class Connection implements Subscriber, Flushable {
   private answeredPing = true
   private killTimer: NodeJS.Timeout | undefined
   private childLog: Logger | undefined
+  /**
+   * The answer still waiting on the engine (cluster mode), if any. Answers go
+   * out in request order: a later request waits for it, except that a publish
+   * behind publishes only is sent to the engine at once and just answered in turn.
+   */
+  private answering: Promise<void> | undefined
+  private answeringPublishesOnly = false
 
   constructor(private readonly ws: WebSocket, private readonly socket: Duplex, private readonly deps: ConnectionDeps) {
     // The same four listener functions serve every socket and find their
@@ -159,31 +167,63 @@ export class Connection implements Subscriber, Flushable {
     if (this.state !== 'open') return
     let requestId: string | undefined
     try {
-      if (isBinary) return this.reject(undefined, BINARY)
+      if (isBinary) return this.inTurn(() => this.reject(undefined, BINARY))
       const parsed = parseClientMessage(textOf(data))
-      if (!parsed.ok) return this.reject(parsed.requestId, parsed.error)
-      requestId = parsed.value.requestId
-      this.dispatch(parsed.value)
+      if (!parsed.ok) return this.inTurn(() => this.reject(parsed.requestId, parsed.error))
+      const msg = parsed.value
+      requestId = msg.requestId
+      if (this.answering === undefined) return this.track(this.dispatch(msg), msg)
+      if (msg.type === 'publish' && this.answeringPublishesOnly) {
+        const published = this.deps.broker.publish(msg.topic, msg.message)
+        return this.inTurn(() => this.then(published, (result) => this.ackPublish(msg, result)), msg)
+      }
+      this.inTurn(() => this.dispatch(msg), msg)
     } catch (error) {
-      this.deps.counters.internalErrors++
-      this.log.error('message handling failed', { error })
-      // Date.now, not the injected clock: the failure may be the clock's own.
-      this.send(encodeError(requestId, INTERNAL, Date.now()))
+      this.failed(error, requestId)
     }
   }
 
-  private dispatch(msg: ClientMessage): void {
+  private failed(error: unknown, requestId: string | undefined): void {
+    this.deps.counters.internalErrors++
+    this.log.error('message handling failed', { error })
+    // Date.now, not the injected clock: the failure may be the clock's own.
+    this.send(encodeError(requestId, INTERNAL, Date.now()))
+  }
+
+  /** Runs `answer` now when nothing is pending, else once the pending answer is out. */
+  private inTurn(answer: () => Maybe<void>, msg?: ClientMessage): void {
+    const before = this.answering
+    if (before === undefined) return this.track(answer(), msg)
+    this.track(before.then(answer), msg)
+  }
+
+  private track(answer: Maybe<void>, msg: ClientMessage | undefined): void {
+    if (!isPromise(answer)) return
+    const publishesOnly = msg?.type === 'publish' && (this.answering === undefined || this.answeringPublishesOnly)
+    const tracked: Promise<void> = answer.catch((error: unknown) => this.failed(error, msg?.requestId)).finally(() => {
+      if (this.answering === tracked) this.answering = undefined
+    })
+    this.answering = tracked
+    this.answeringPublishesOnly = publishesOnly
+  }
+
+  private then<T>(result: Maybe<T>, use: (value: T) => void): Maybe<void> {
+    return isPromise(result) ? result.then(use) : use(result)
+  }
+
+  private dispatch(msg: ClientMessage): Maybe<void> {
     switch (msg.type) {
-      case 'subscribe': return this.subscribe(msg)
-      case 'unsubscribe': return this.unsubscribe(msg)
-      case 'publish': return this.publish(msg)
+      case 'subscribe': return this.then(this.deps.broker.subscribe(msg.topic, this, msg), (result) => this.ackSubscribe(msg, result))
+      case 'unsubscribe': return this.then(this.deps.broker.unsubscribe(msg.topic, this), (result) => this.ackUnsubscribe(msg, result))
+      case 'publish': return this.then(this.deps.broker.publish(msg.topic, msg.message), (result) => this.ackPublish(msg, result))
       case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
     }
   }
 
-  private subscribe(msg: Subscribe): void {
-    const subscribed = this.deps.broker.subscribe(msg.topic, this, msg)
+  private ackSubscribe(msg: Subscribe, subscribed: Result<Replay>): void {
     if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
+    // Closed while the engine was subscribing: the subscription it made is let go.
+    if (this.state !== 'open') return void this.deps.broker.unsubscribe(msg.topic, this)
     const { epoch, seq, events, resume } = subscribed.value
     const ack = { requestId: msg.requestId, topic: msg.topic, epoch, seq, replayed: events.length, ...resume }
     this.send(encodeAck(ack, this.deps.broker.now()))
@@ -192,15 +232,13 @@ export class Connection implements Subscriber, Flushable {
     for (const frame of events) this.write(frame)
   }
 
-  private publish(msg: Publish): void {
-    const published = this.deps.broker.publish(msg.topic, msg.message)
+  private ackPublish(msg: Publish, published: Result<Published>): void {
     if (!published.ok) return this.reject(msg.requestId, published.error)
     const { id, seq, epoch } = published.value
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))
   }
 
-  private unsubscribe(msg: Unsubscribe): void {
-    const unsubscribed = this.deps.broker.unsubscribe(msg.topic, this)
+  private ackUnsubscribe(msg: Unsubscribe, unsubscribed: Result<{ name: string }>): void {
     if (!unsubscribed.ok) return this.reject(msg.requestId, unsubscribed.error)
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
   }
