@@ -137,10 +137,10 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
 }
 
 test('npm start compiles a fresh tree, skips the compiler when nothing changed, and compiles again after an edit', async (t) => {
-  // A copy of what the build reads, inside the project so that node_modules resolves.
+  // A copy of what the build and the server read, inside the project so that node_modules resolves.
   const tree = join(PROJECT_ROOT, '.test-build', randomUUID())
   t.after(() => rm(tree, { recursive: true, force: true }))
-  for (const path of ['src', 'scripts', 'tsconfig.json', 'package.json', 'package-lock.json', 'openapi.yaml']) {
+  for (const path of ['src', 'scripts', 'tsconfig.json', 'package.json', 'package-lock.json', 'openapi.yaml', 'console']) {
     await cp(join(PROJECT_ROOT, path), join(tree, path), { recursive: true })
   }
   const main = join(tree, 'dist', 'main.js')
