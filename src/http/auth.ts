@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 
-/** Routes anyone may call without a key. */
-const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js'])
+/** Routes anyone may call without a key; the console page and its assets hold no data until its user gives a credential. */
+const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js', '/console'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
-  (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/'))
+  (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/console/'))
 
 /**
  * The key a request presents: X-API-Key, then a bearer token, then `?api_key=`

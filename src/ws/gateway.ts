@@ -42,7 +42,7 @@ function refuse(socket: Duplex, status: number, code: string, detail: string, he
 /** The WebSocket side of the server: upgrades on /ws, live connections, heartbeat. */
 export class Gateway {
   readonly counters: GatewayCounters = {
-    connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0,
+    connectionsAccepted: 0, connectionsRefused: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0,
   }
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
@@ -97,15 +97,15 @@ export class Gateway {
   }
 
   private upgrade(req: IncomingMessage, { path, query }: RequestTarget, socket: Duplex, head: Buffer, onHandedToWs: () => void): void {
-    if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
+    if (path !== '/ws') return this.refuseUpgrade(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
     if (req.method !== 'GET') {
-      return refuse(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
+      return this.refuseUpgrade(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
     }
-    if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
+    if (this.options.isShuttingDown()) return this.refuseUpgrade(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
     if (!isAuthorized(presentedKey(req, query), this.options.apiKey)) {
       const detail = 'a valid API key is required: X-API-Key, Authorization: Bearer, or ?api_key='
       // As on REST, the 401 names the scheme the key can be sent with.
-      return refuse(socket, 401, 'UNAUTHORIZED', detail, 'WWW-Authenticate: Bearer')
+      return this.refuseUpgrade(socket, 401, 'UNAUTHORIZED', detail, 'WWW-Authenticate: Bearer')
     }
     onHandedToWs()
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -113,6 +113,12 @@ export class Gateway {
       this.connections.add(connection)
       this.counters.connectionsAccepted++
     })
+  }
+
+  /** Refuses and counts it: the live view shows refused connections. */
+  private refuseUpgrade(...args: Parameters<typeof refuse>): void {
+    this.counters.connectionsRefused++
+    refuse(...args)
   }
 
   closeAll(code: number, reason: string): void {
