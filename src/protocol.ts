@@ -7,7 +7,8 @@
 import { textFrame } from './frame.js'
 
 /** Codes a WebSocket client can receive in an `error` frame. */
-export type ErrorCode = 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'INTERNAL'
+export type ErrorCode =
+  | 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOKEN_EXPIRED' | 'INTERNAL'
 
 /** Everything a Failure can carry: the wire codes plus two that only REST reports. */
 export type FailureCode = ErrorCode | 'TOPIC_EXISTS' | 'LIMIT_EXCEEDED'
@@ -27,7 +28,9 @@ export type Subscribe = { type: 'subscribe'; topic: string; clientId?: string; l
 export type Unsubscribe = { type: 'unsubscribe'; topic: string; clientId?: string; requestId?: string }
 export type Publish = { type: 'publish'; topic: string; message: MessageBody; requestId?: string }
 export type Ping = { type: 'ping'; requestId?: string }
-export type ClientMessage = Subscribe | Unsubscribe | Publish | Ping
+/** Replaces the connection's token before it expires. */
+export type Refresh = { type: 'refresh'; token: string; requestId?: string }
+export type ClientMessage = Subscribe | Unsubscribe | Publish | Ping | Refresh
 
 /** A parse failure keeps the request_id when one could be read, so the error can echo it. */
 export type ParseFailure = { ok: false; error: Failure; requestId?: string }
@@ -60,7 +63,7 @@ const isOptionalString = (value: unknown): value is string | undefined =>
 const badRequest = (field: string, rule: string) => fail('BAD_REQUEST', `'${field}' ${rule}`)
 
 export const TOPIC_RULE = 'must be a topic name: 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'
-const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'] as const
+const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'refresh'] as const
 
 /** Validates a message body as sent over WebSocket (`message`) or REST (the request body). */
 export function checkMessageBody(value: unknown, field = 'message'): Result<MessageBody> {
@@ -93,12 +96,18 @@ function checkPublish(m: Record<string, unknown>, requestId?: string): Result<Pu
   return ok({ type: 'publish', topic: m.topic, message: message.value, requestId })
 }
 
+function checkRefresh(m: Record<string, unknown>, requestId?: string): Result<Refresh> {
+  if (typeof m.token !== 'string' || m.token === '') return badRequest('token', 'must be a non-empty string: a JWT')
+  return ok({ type: 'refresh', token: m.token, requestId })
+}
+
 function checkFields(m: Record<string, unknown>, requestId?: string): Result<ClientMessage> {
   switch (m.type) {
     case 'subscribe': return checkSubscribe(m, requestId)
     case 'unsubscribe': return checkUnsubscribe(m, requestId)
     case 'publish': return checkPublish(m, requestId)
     case 'ping': return ok({ type: 'ping', requestId })
+    case 'refresh': return checkRefresh(m, requestId)
     default: return badRequest('type', `must be one of ${CLIENT_TYPES.join(', ')}`)
   }
 }
@@ -126,7 +135,7 @@ export function parseClientMessage(text: string): ParseResult {
 // ---- encoders: every server frame has a type and an ISO-8601 UTC ts ----
 
 const WIRE_CODES: ReadonlySet<FailureCode> = new Set<ErrorCode>([
-  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'INTERNAL',
+  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'FORBIDDEN', 'TOKEN_EXPIRED', 'INTERNAL',
 ])
 
 /** REST-only codes travel over WebSocket as BAD_REQUEST, keeping the frame's code set closed. */
@@ -196,5 +205,9 @@ export const encodeError = (requestId: string | undefined, error: Failure, ts: n
 export const encodePong = (requestId: string | undefined, ts: number): Buffer =>
   frame({ type: 'pong', request_id: requestId, ts: isoTime(ts) })
 
-export const encodeInfo = (topic: string, msg: string, ts: number): Buffer =>
-  frame({ type: 'info', topic, msg, ts: isoTime(ts) })
+export const encodeInfo = (topic: string, msg: string, ts: number, reason?: ErrorCode): Buffer =>
+  frame({ type: 'info', topic, msg, reason, ts: isoTime(ts) })
+
+/** The ack of a refresh, which names no topic. */
+export const encodeRefreshAck = (requestId: string | undefined, ts: number): Buffer =>
+  frame({ type: 'ack', request_id: requestId, status: 'ok', ts: isoTime(ts) })

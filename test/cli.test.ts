@@ -5,6 +5,9 @@ import { test, type TestContext } from 'node:test'
 import { request, watchLog, within } from './helpers.js'
 import { PROJECT_ROOT, runNode, spawnServer } from './child.js'
 
+/** Logged at start-up by a server that neither API_KEY nor AUTH_FILE restricts. */
+const OPEN_WARNING = 'access control is off: neither API_KEY nor AUTH_FILE is set, so anyone who reaches the port may do everything'
+
 const badValues: [string, string][] = [
   ['PORT', '99999'],
   ['PORT', 'http'],
@@ -69,7 +72,7 @@ test('a signal that arrives while the server is still starting shuts it down onc
   run.child.kill('SIGTERM')
   assert.deepEqual(await within(run.exited, 'the server to exit', 15_000), { code: 0, signal: null })
   const messages = run.stdout.map((text) => (JSON.parse(text) as { msg: string }).msg)
-  assert.deepEqual(messages, ['signal received: shutting down gracefully', 'listening', 'shutting down', 'stopped'])
+  assert.deepEqual(messages, [OPEN_WARNING, 'signal received: shutting down gracefully', 'listening', 'shutting down', 'stopped'])
 })
 
 // Ctrl-C in a terminal signals the whole group, so the server hears it from the terminal and again from npm.
@@ -113,5 +116,5 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
   await log.waitFor('stopped', 15_000)
   assert.equal(await within(exited, 'npm to exit', 15_000), 0)
   const messages = log.lines.map((text) => (JSON.parse(text) as { msg: string }).msg)
-  assert.deepEqual(messages, ['listening', 'signal received: shutting down gracefully', 'shutting down', 'stopped'])
+  assert.deepEqual(messages, [OPEN_WARNING, 'listening', 'signal received: shutting down gracefully', 'shutting down', 'stopped'])
 }

@@ -7,6 +7,7 @@ import { Broker } from '../src/broker/broker.js'
 import { createLogger } from '../src/log.js'
 import { FlushBatch } from '../src/ws/flush-batch.js'
 import { Connection } from '../src/ws/connection.js'
+import { OPEN_AUTH, openAccess } from './support/access.js'
 
 /** What reached the wire, in order: written bytes and the close frame ws would send. */
 type WireEvent = { write: string } | { close: number }
@@ -38,8 +39,9 @@ function connectionFor(client: { ws: WebSocket; socket: Duplex }): Connection {
     maxBufferedBytes: 1_048_576,
     batch: new FlushBatch(),
     counters: { connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0 },
+    access: openAccess(),
     onClose: () => {},
-  })
+  }, OPEN_AUTH)
 }
 
 test('frames held in a turn go out, joined, before a close made in that same turn', () => {

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+import { REFUSAL_REASONS, type RefusalCounts } from '../auth/authenticator.js'
 import type { BrokerStats } from '../broker/broker.js'
 import type { Handler } from './respond.js'
 import type { Router } from './router.js'
@@ -20,6 +21,7 @@ export type LoopLag = { quantiles: [number, number][]; sumSeconds: number; count
 export type MetricsSample = {
   broker: BrokerStats
   gateway: GatewayCounts
+  refusals: RefusalCounts
   uptimeSeconds: number
   residentMemoryBytes: number
   cpuSeconds: number
@@ -29,6 +31,7 @@ export type MetricsSample = {
 export type MetricsSources = {
   brokerStats(): BrokerStats
   gatewayCounts(): GatewayCounts
+  refusals(): RefusalCounts
   uptimeSec(): number
 }
 
@@ -59,6 +62,12 @@ function families(s: MetricsSample): Family[] {
     simple('pubsub_bad_requests_total', 'counter', 'WebSocket frames answered with BAD_REQUEST.', gateway.badRequests),
     simple('pubsub_heartbeat_terminations_total', 'counter', 'WebSocket connections terminated for missing a heartbeat pong.', gateway.heartbeatTerminations),
     simple('pubsub_internal_errors_total', 'counter', 'WebSocket messages that failed inside the server (answered INTERNAL).', gateway.internalErrors),
+    {
+      name: 'pubsub_auth_refusals_total',
+      type: 'counter',
+      help: 'Requests, upgrades and WebSocket messages refused by access control, by reason.',
+      samples: REFUSAL_REASONS.map((reason) => `pubsub_auth_refusals_total{reason="${reason}"} ${s.refusals[reason]}`),
+    },
     simple('pubsub_uptime_seconds', 'gauge', 'Seconds since the server started.', s.uptimeSeconds),
     simple('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', s.residentMemoryBytes),
     simple('process_cpu_seconds_total', 'counter', 'User and system CPU time spent in seconds.', s.cpuSeconds),
@@ -132,6 +141,7 @@ export function addMetricsRoute(router: Router<Handler>, sources: MetricsSources
     const text = renderMetrics({
       broker: sources.brokerStats(),
       gateway: sources.gatewayCounts(),
+      refusals: sources.refusals(),
       uptimeSeconds: sources.uptimeSec(),
       residentMemoryBytes: process.memoryUsage.rss(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
