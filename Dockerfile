@@ -1,5 +1,9 @@
+# The official Node image. Machines that cannot pull it build a local stand-in
+# (.ci/stand-in-base) and pass its name: docker build --build-arg NODE_IMAGE=<name> .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
 # Build stage: compile TypeScript with the full dev toolchain.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -8,13 +12,17 @@ COPY src ./src
 RUN npm run build
 
 # Runtime stage: production dependencies, the compiled output and openapi.yaml only.
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs an install script to run, and the docs
 # package's analytics hook has no business phoning home from a server.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Source maps are for debuggers, never served (/docs serves an allowlist): more than
+# half of the install. Deleted in the same layer, or the image would still carry them.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm cache clean --force \
+  && find node_modules -name '*.map' -type f -delete
 COPY --from=build /app/dist ./dist
 COPY openapi.yaml ./
 # The application files stay owned by root: the server only reads them.

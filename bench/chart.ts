@@ -2,7 +2,7 @@ import { fmt } from './lib/format.js'
 import type { Summary } from './run.js'
 import type { TargetName } from './targets.js'
 
-/** A hand-written SVG of the comparison, so the README can show it without a charting library. */
+/** A hand-written SVG of the comparison, so docs/performance.md can show it without a charting library. */
 
 type Bar = { target: TargetName; value: number; text: string }
 type Group = { name: string; bars: Bar[] }

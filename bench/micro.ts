@@ -38,8 +38,8 @@ function populated(others: number): Broker {
   for (let t = 0; t < 100; t++) broker.createTopic(`t${t}`)
   for (let i = 0; i < others; i++) {
     const s = subscriber()
-    broker.subscribe('busy', s, 0)
-    broker.subscribe(`t${i % 100}`, s, 0)
+    broker.subscribe('busy', s, { lastN: 0 })
+    broker.subscribe(`t${i % 100}`, s, { lastN: 0 })
   }
   return broker
 }
@@ -62,21 +62,21 @@ function churn(others: number): Record<string, number> {
   const fresh = Array.from({ length: OPS }, subscriber)
   const subscribe = nsPerOp(OPS, (i) => {
     const s = fresh[i] as FakeSubscriber
-    broker.subscribe('busy', s, 0)
+    broker.subscribe('busy', s, { lastN: 0 })
     broker.unsubscribe('busy', s)
   })
   const disconnect = nsPerOp(OPS, (i) => {
     const s = fresh[i] as FakeSubscriber
-    broker.subscribe('busy', s, 0)
-    broker.subscribe('t1', s, 0)
-    broker.subscribe('t2', s, 0)
+    broker.subscribe('busy', s, { lastN: 0 })
+    broker.subscribe('t1', s, { lastN: 0 })
+    broker.subscribe('t2', s, { lastN: 0 })
     broker.unsubscribeAll(s)
   })
   let made = 0
   const deleteTopic = nsPerOp(2_000, () => {
     const name = `short-lived-${made++}`
     broker.createTopic(name)
-    for (let k = 0; k < 10; k++) broker.subscribe(name, fresh[k] as FakeSubscriber, 0)
+    for (let k = 0; k < 10; k++) broker.subscribe(name, fresh[k] as FakeSubscriber, { lastN: 0 })
     broker.deleteTopic(name)
   })
   return { 'subscribe + unsubscribe': subscribe, 'disconnect (3 topics)': disconnect, 'create, 10 subscribe, delete topic': deleteTopic }
@@ -85,7 +85,7 @@ function churn(others: number): Record<string, number> {
 function bytesPerPublish(subscribers: number): number {
   const broker = newBroker()
   broker.createTopic('fan')
-  for (let i = 0; i < subscribers; i++) broker.subscribe('fan', subscriber(), 0)
+  for (let i = 0; i < subscribers; i++) broker.subscribe('fan', subscriber(), { lastN: 0 })
   const message = { id: 'fixed-id', payload: { n: 1, text: 'x'.repeat(100) } }
   for (let i = 0; i < 2_000; i++) broker.publish('fan', message) // warm up the JIT
   const publishes = 100
@@ -114,9 +114,9 @@ function historyMemory(quiet: number): { held: number; pinned: number } {
   const memory = new Set<ArrayBufferLike>()
   let held = 0
   for (const name of names) {
-    const history = broker.history(name, 50)
+    const history = broker.history(name, { lastN: 50 })
     if (!history.ok) throw new Error(history.error.message)
-    for (const frame of history.value) {
+    for (const frame of history.value.events) {
       held += frame.length
       memory.add(frame.buffer)
     }

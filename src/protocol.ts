@@ -24,7 +24,14 @@ export const fail = (code: FailureCode, message: string): { ok: false; error: Fa
 
 export type MessageBody = { id?: string; payload: unknown }
 
-export type Subscribe = { type: 'subscribe'; topic: string; clientId?: string; lastN: number; requestId?: string }
+/** A client's place in a topic: the topic's incarnation and the seq of the last event it processed. */
+export type Position = { epoch: string; seq: number }
+/** Why a subscribe with `since_seq` could not resume from its position. */
+export type ResumeReason = 'epoch_mismatch' | 'seq_ahead' | 'history_truncated'
+/** What to replay: the position to resume from, and the last_n to fall back on (or to use alone). */
+export type ReplayRequest = { lastN: number; since?: Position }
+
+export type Subscribe = ReplayRequest & { type: 'subscribe'; topic: string; clientId?: string; requestId?: string }
 export type Unsubscribe = { type: 'unsubscribe'; topic: string; clientId?: string; requestId?: string }
 export type Publish = { type: 'publish'; topic: string; message: MessageBody; requestId?: string }
 export type Ping = { type: 'ping'; requestId?: string }
@@ -38,6 +45,8 @@ export type ParseResult = { ok: true; value: ClientMessage } | ParseFailure
 
 const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 const MAX_MESSAGE_ID_LENGTH = 256
+const EPOCH = /^[A-Za-z0-9._-]{1,64}$/
+const MAX_QUERY_LAST_N = 999_999_999
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -46,6 +55,13 @@ export const isTopicName = (value: unknown): value is string => typeof value ===
 
 export const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0
+
+/** A seq a client may name: an integer from 0 to 2^53-1, the largest a JSON number carries exactly. */
+export const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+
+/** 1-64 characters of A-Z a-z 0-9 . _ -; the length is checked first, so a huge string costs nothing. */
+export const isEpoch = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= 64 && EPOCH.test(value)
 
 /**
  * 1-256 characters, counted as code points the way the contract (and the service
@@ -63,6 +79,9 @@ const isOptionalString = (value: unknown): value is string | undefined =>
 const badRequest = (field: string, rule: string) => fail('BAD_REQUEST', `'${field}' ${rule}`)
 
 export const TOPIC_RULE = 'must be a topic name: 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'
+const SEQ_RULE = `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`
+const EPOCH_RULE = 'must be an epoch from an earlier ack: 1-64 characters of A-Z a-z 0-9 . _ -'
+const LAST_N_RULE = 'must be an integer >= 0'
 const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'refresh'] as const
 
 /** Validates a message body as sent over WebSocket (`message`) or REST (the request body). */
@@ -75,12 +94,55 @@ export function checkMessageBody(value: unknown, field = 'message'): Result<Mess
   return ok(value.id === undefined ? { payload: value.payload } : { id: value.id, payload: value.payload })
 }
 
+/**
+ * `since_seq` and `epoch` come together or not at all: a seq means nothing
+ * without the incarnation it counts in, and an epoch alone asks for nothing.
+ */
+function checkSince(sinceSeq: unknown, epoch: unknown): Result<Position | undefined> {
+  if (sinceSeq === undefined) {
+    return epoch === undefined ? ok(undefined) : badRequest('since_seq', `is required with 'epoch', and ${SEQ_RULE}`)
+  }
+  if (!isSeq(sinceSeq)) return badRequest('since_seq', SEQ_RULE)
+  if (epoch === undefined) return badRequest('epoch', `is required with 'since_seq', and ${EPOCH_RULE}`)
+  if (!isEpoch(epoch)) return badRequest('epoch', EPOCH_RULE)
+  return ok({ epoch, seq: sinceSeq })
+}
+
 function checkSubscribe(m: Record<string, unknown>, requestId?: string): Result<Subscribe> {
   if (!isTopicName(m.topic)) return badRequest('topic', TOPIC_RULE)
   if (!isOptionalString(m.client_id)) return badRequest('client_id', 'must be a string')
   const lastN = m.last_n === undefined ? 0 : m.last_n
-  if (!isCount(lastN)) return badRequest('last_n', 'must be an integer >= 0')
-  return ok({ type: 'subscribe', topic: m.topic, clientId: m.client_id, lastN, requestId })
+  if (!isCount(lastN)) return badRequest('last_n', LAST_N_RULE)
+  const since = checkSince(m.since_seq, m.epoch)
+  if (!since.ok) return since
+  const subscribe: Subscribe = { type: 'subscribe', topic: m.topic, clientId: m.client_id, lastN, requestId }
+  if (since.value) subscribe.since = since.value
+  return ok(subscribe)
+}
+
+const DECIMAL = /^\d{1,16}$/
+
+/** A query parameter holding a count or a seq: plain decimal digits, nothing else. */
+function queryNumber(text: string | null, fits: (n: number) => boolean): number | undefined | null {
+  if (text === null) return undefined
+  const n = DECIMAL.test(text) ? Number(text) : Number.NaN
+  return fits(n) ? n : null
+}
+
+/**
+ * The replay a REST history read asks for, from its query. With `since_seq`
+ * the read resumes as a subscribe does, falling back to `last_n` (default
+ * none); without it, `last_n` defaults to every held event.
+ */
+export function checkReplayQuery(query: URLSearchParams): Result<ReplayRequest> {
+  const sinceSeq = queryNumber(query.get('since_seq'), isSeq)
+  if (sinceSeq === null) return badRequest('since_seq', SEQ_RULE)
+  const lastN = queryNumber(query.get('last_n'), (n) => isCount(n) && n <= MAX_QUERY_LAST_N)
+  if (lastN === null) return badRequest('last_n', `${LAST_N_RULE} and <= ${MAX_QUERY_LAST_N}`)
+  const since = checkSince(sinceSeq, query.get('epoch') ?? undefined)
+  if (!since.ok) return since
+  if (!since.value) return ok({ lastN: lastN ?? Number.MAX_SAFE_INTEGER })
+  return ok({ lastN: lastN ?? 0, since: since.value })
 }
 
 function checkUnsubscribe(m: Record<string, unknown>, requestId?: string): Result<Unsubscribe> {
@@ -167,7 +229,7 @@ export type EventFields = { topic: string; seq: number; id: string; payload: unk
  * templates, in the same key order JSON.stringify would give: building and
  * walking an envelope object for each cost more than the text itself.
  */
-const field = (name: string, value: string | number | undefined): string =>
+const field = (name: string, value: string | number | boolean | undefined): string =>
   value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`
 
 /**
@@ -186,12 +248,27 @@ export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer): 
   ))
 }
 
-export type AckFields = { requestId?: string; topic: string; messageId?: string; seq?: number }
+/**
+ * A publish ack has messageId, seq and epoch; a subscribe ack epoch, seq (the
+ * head), replayed and, when it resumed, recovered and (when not) the reason.
+ */
+export type AckFields = {
+  requestId?: string
+  topic: string
+  messageId?: string
+  seq?: number
+  epoch?: string
+  replayed?: number
+  recovered?: boolean
+  reason?: ResumeReason
+}
 
 export const encodeAck = (a: AckFields, ts: number): Buffer =>
   textFrame(
     `{"type":"ack"${field('request_id', a.requestId)},"topic":${JSON.stringify(a.topic)}` +
-      `${field('message_id', a.messageId)}${field('seq', a.seq)},"status":"ok","ts":"${isoTime(ts)}"}`,
+      `${field('message_id', a.messageId)}${field('epoch', a.epoch)}${field('seq', a.seq)}` +
+      `${field('replayed', a.replayed)}${field('recovered', a.recovered)}${field('reason', a.reason)}` +
+      `,"status":"ok","ts":"${isoTime(ts)}"}`,
   )
 
 export const encodeError = (requestId: string | undefined, error: Failure, ts: number): Buffer =>

@@ -89,6 +89,31 @@ test('message routes answer as documented, on success and on every error', async
   assert.equal((await check(base, 'GET', template, '/topics/missing/messages')).status, 404)
 })
 
+test('positions and resume reads answer as documented', async (t) => {
+  const server = await startServer(t, { maxHistoryPerTopic: 2 })
+  const base = server.url
+  const template = '/topics/{name}/messages'
+  await createTopic(base, 'orders')
+  const empty = await check(base, 'GET', '/topics/{name}', '/topics/orders')
+  assert.equal((empty.body as { seq: number }).seq, 0)
+  for (let i = 0; i < 3; i++) await check(base, 'POST', template, '/topics/orders/messages', { payload: i })
+  const info = await check(base, 'GET', '/topics/{name}', '/topics/orders')
+  const { epoch } = info.body as { epoch: string }
+  assert.deepEqual(info.body, { name: 'orders', epoch, seq: 3, first_seq: 2, subscribers: 0 })
+  assert.equal((await check(base, 'GET', '/topics/{name}', '/topics/missing')).status, 404)
+  assert.equal((await check(base, 'GET', '/topics/{name}', '/topics/%2Fbad')).status, 400)
+
+  const resumed = await check(base, 'GET', template, `/topics/orders/messages?since_seq=1&epoch=${epoch}`)
+  assert.equal((resumed.body as { recovered: boolean }).recovered, true)
+  for (const query of [`since_seq=0&epoch=${epoch}&last_n=1`, 'since_seq=3&epoch=other', `since_seq=9&epoch=${epoch}`]) {
+    const failed = await check(base, 'GET', template, `/topics/orders/messages?${query}`)
+    assert.equal((failed.body as { recovered: boolean }).recovered, false, query)
+  }
+  for (const query of ['since_seq=1', `epoch=${epoch}`, 'since_seq=-1&epoch=e', 'since_seq=1&epoch=', 'since_seq=1&epoch=a%20b']) {
+    assert.equal((await check(base, 'GET', template, `/topics/orders/messages?${query}`)).status, 400, query)
+  }
+})
+
 test('operations and documentation routes answer as documented', async (t) => {
   const server = await startServer(t)
   const base = server.url
@@ -102,7 +127,7 @@ test('operations and documentation routes answer as documented', async (t) => {
   assert.equal((await check(base, 'GET', '/ws', '/ws')).status, 426)
   checkShared('NotFound', await request(base, 'GET', '/nowhere'))
   const wrongMethod = await request(base, 'PATCH', '/topics/orders')
-  assert.equal(wrongMethod.headers.get('allow'), 'DELETE')
+  assert.equal(wrongMethod.headers.get('allow'), 'GET, DELETE, HEAD')
   checkShared('MethodNotAllowed', wrongMethod)
 })
 
@@ -112,6 +137,7 @@ test('with an API key, refusals are the documented 401 and public routes stay op
   for (const [method, template, path] of [
     ['POST', '/topics', '/topics'], ['GET', '/topics', '/topics'], ['DELETE', '/topics/{name}', '/topics/orders'],
     ['POST', '/topics/{name}/messages', '/topics/orders/messages'], ['GET', '/topics/{name}/messages', '/topics/orders/messages'],
+    ['GET', '/topics/{name}', '/topics/orders'],
     ['GET', '/stats', '/stats'], ['GET', '/metrics', '/metrics'], ['GET', '/ws', '/ws'],
   ] as const) {
     const res = await check(base, method, template, path, method === 'POST' ? {} : undefined)
@@ -152,6 +178,34 @@ test('every WebSocket frame matches ServerMessage, and the seed lines match Clie
   for (const frame of frames) contract.assertSchema('ServerMessage', frame)
   const types = new Set(frames.map((f) => f.type))
   assert.deepEqual([...types].sort(), ['ack', 'error', 'event', 'info', 'pong'])
+})
+
+test('resume requests match ClientMessage, and every answer to them matches ServerMessage', async (t) => {
+  const server = await startServer(t, { maxHistoryPerTopic: 2 })
+  await createTopic(server.url, 'orders')
+  const publisher = await connect(t, server.wsUrl)
+  for (let i = 0; i < 3; i++) publisher.send({ type: 'publish', topic: 'orders', message: { payload: i } })
+  const acks = await publisher.drain()
+  const epoch = acks[0]?.epoch
+  assert.equal(typeof epoch, 'string')
+  const resumes = [
+    { type: 'subscribe', topic: 'orders', since_seq: 1, epoch, request_id: 'recovered' },
+    { type: 'subscribe', topic: 'orders', since_seq: 0, epoch, last_n: 1, request_id: 'history_truncated' },
+    { type: 'subscribe', topic: 'orders', since_seq: 3, epoch: 'other', request_id: 'epoch_mismatch' },
+    { type: 'subscribe', topic: 'orders', since_seq: 9, epoch, request_id: 'seq_ahead' },
+  ]
+  const frames: Frame[] = []
+  for (const message of resumes) {
+    contract.assertSchema('ClientMessage', message)
+    const client = await connect(t, server.wsUrl)
+    client.send(message)
+    frames.push(...(await client.drain()))
+  }
+  for (const frame of [...acks, ...frames]) contract.assertSchema('ServerMessage', frame)
+  const reasons = frames.filter((f) => f.type === 'ack').map((f) => f.reason ?? (f.recovered === true ? 'recovered' : undefined))
+  assert.deepEqual(reasons, resumes.map((r) => r.request_id))
+  assert.throws(() => contract.assertSchema('ClientMessage', { type: 'subscribe', topic: 'orders', since_seq: 1 }))
+  assert.throws(() => contract.assertSchema('ClientMessage', { type: 'subscribe', topic: 'orders', since_seq: 1, epoch: '' }))
 })
 
 test('the schemas reject what the server must never send', () => {

@@ -90,6 +90,17 @@ export const createTopic = async (base: string, name: string): Promise<void> => 
   if (res.status !== 201) throw new Error(`creating topic ${name} failed: ${res.status} ${res.text}`)
 }
 
+/** Publishes `count` events (payloads 1..count) to `topic` over REST; returns the epoch the answers carry. */
+export async function publishMany(base: string, topic: string, count: number): Promise<string> {
+  let epoch = ''
+  for (let i = 1; i <= count; i++) {
+    const res = await request(base, 'POST', `/topics/${topic}/messages`, { payload: i })
+    if (res.status !== 200) throw new Error(`publishing to ${topic} failed: ${res.status} ${res.text}`)
+    epoch = (res.body as { epoch: string }).epoch
+  }
+  return epoch
+}
+
 /** A server frame as the tests read it. */
 export type Frame = {
   type: string
@@ -99,6 +110,10 @@ export type Frame = {
   request_id?: string
   status?: string
   message_id?: string
+  epoch?: string
+  replayed?: number
+  recovered?: boolean
+  reason?: string
   msg?: string
   message?: { id: string; payload: unknown }
   error?: { code: string; message: string }

@@ -94,7 +94,8 @@ test('POST /topics/{name}/messages publishes and reports seq and subscribers', a
   const client = await subscribedClient(t, server.wsUrl, 'orders')
   const res = await request(server.url, 'POST', '/topics/orders/messages', { id: 'm-1', payload: { item: 'Mouse' } })
   assert.equal(res.status, 200)
-  assert.deepEqual(res.body, { status: 'published', topic: 'orders', message_id: 'm-1', seq: 1, subscribers: 1 })
+  const { epoch } = (await request(server.url, 'GET', '/topics/orders')).body as { epoch: string }
+  assert.deepEqual(res.body, { status: 'published', topic: 'orders', message_id: 'm-1', seq: 1, epoch, subscribers: 1 })
   const event = await client.next()
   assert.deepEqual(event.message, { id: 'm-1', payload: { item: 'Mouse' } })
   assert.equal(event.seq, 1)
@@ -165,10 +166,12 @@ test('GET /topics/{name}/messages with a bad last_n is 400, an unknown topic 404
 test('a topic deleted and created again starts afresh', async (t) => {
   const { url } = await startServer(t)
   await createTopic(url, 'orders')
-  await request(url, 'POST', '/topics/orders/messages', { payload: 1 })
+  const before = (await request(url, 'POST', '/topics/orders/messages', { payload: 1 })).body as { epoch: string }
   await request(url, 'DELETE', '/topics/orders')
   await createTopic(url, 'orders')
-  assert.deepEqual((await request(url, 'GET', '/topics/orders/messages')).body, { topic: 'orders', events: [] })
+  const { epoch } = (await request(url, 'GET', '/topics/orders/messages')).body as { epoch: string }
+  assert.notEqual(epoch, before.epoch)
+  assert.deepEqual((await request(url, 'GET', '/topics/orders/messages')).body, { topic: 'orders', epoch, seq: 0, events: [] })
   const stats = (await request(url, 'GET', '/stats')).body as { topics: unknown }
   assert.deepEqual(stats.topics, { orders: { messages: 0, subscribers: 0 } })
   assert.equal(((await request(url, 'POST', '/topics/orders/messages', { payload: 2 })).body as { seq: number }).seq, 1)

@@ -21,7 +21,10 @@ function whatIsWrong(frame: Record<string, unknown>): string | undefined {
   switch (frame.type) {
     case 'ack':
       if (frame.status !== 'ok' || typeof frame.topic !== 'string') return 'ack lacks status ok or topic'
-      if (frame.seq !== undefined && !isPositiveInteger(frame.seq)) return 'ack seq is not a positive integer'
+      // A subscribe ack's seq is the head, 0 before the first publish; a publish ack's is the event's.
+      if (frame.seq !== undefined && !(Number.isSafeInteger(frame.seq) && (frame.seq as number) >= 0)) return 'ack seq is not an integer >= 0'
+      if (frame.message_id !== undefined && !isPositiveInteger(frame.seq)) return 'publish ack seq is not a positive integer'
+      if (!optionalString(frame.epoch)) return 'ack epoch is not a string'
       return optionalString(frame.message_id) ? undefined : 'ack message_id is not a string'
     case 'event': {
       const message = frame.message

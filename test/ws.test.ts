@@ -21,8 +21,13 @@ test('the six websocat lines of the previous service answer as before', async (t
 
   client.send('{"type":"subscribe","topic":"orders","client_id":"client-A","request_id":"sub-orders-1"}')
   const subAck = await client.next()
-  assert.deepEqual({ ...subAck, ts: undefined }, { type: 'ack', request_id: 'sub-orders-1', topic: 'orders', status: 'ok', ts: undefined })
+  const { epoch } = subAck
+  assert.deepEqual(
+    { ...subAck, ts: undefined },
+    { type: 'ack', request_id: 'sub-orders-1', topic: 'orders', epoch, seq: 0, replayed: 0, status: 'ok', ts: undefined },
+  )
   assert.match(subAck.ts, isoTs)
+  assert.equal(typeof epoch, 'string')
 
   client.send('{"type":"publish","topic":"orders","request_id":"pub-orders-1","message":{"id":"a7a578a4-a4c3-4318-a6e5-55a2854955b3","payload":{"item":"Wireless Mouse","price":49.99}}}')
   const event = await client.next()
@@ -35,6 +40,7 @@ test('the six websocat lines of the previous service answer as before', async (t
   assert.equal(pubAck.request_id, 'pub-orders-1')
   assert.equal(pubAck.message_id, 'a7a578a4-a4c3-4318-a6e5-55a2854955b3')
   assert.equal(pubAck.seq, 1)
+  assert.equal(pubAck.epoch, epoch)
 
   client.send('{"type":"ping","request_id":"ping-1"}')
   const pong = await client.next()
@@ -151,7 +157,7 @@ test('last_n above what is held replays everything held', async (t) => {
   for (let i = 1; i <= 3; i++) await request(server.url, 'POST', '/topics/orders/messages', { payload: i })
   const client = await connect(t, server.wsUrl)
   client.send({ type: 'subscribe', topic: 'orders', last_n: 100 })
-  assert.deepEqual((await client.drain()).map((f) => f.seq), [undefined, 2, 3])
+  assert.deepEqual((await client.drain()).map((f) => [f.type, f.seq]), [['ack', 3], ['event', 2], ['event', 3]])
 })
 
 test('MAX_HISTORY_PER_TOPIC=0 disables replay', async (t) => {

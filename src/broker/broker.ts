@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { fail, ok, type MessageBody, type Result } from '../protocol.js'
-import { Topic, type Published, type Subscriber } from './topic.js'
+import { fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
+import { epochSource } from './epoch.js'
+import { Topic, type Published, type Replay, type Subscriber } from './topic.js'
 import { TopicsHeld } from './topics-held.js'
 
-export type { Subscriber } from './topic.js'
+export type { Replay, Subscriber } from './topic.js'
 
 export type BrokerOptions = {
   maxHistoryPerTopic: number
@@ -15,6 +16,7 @@ export type BrokerOptions = {
 }
 
 export type TopicStats = { name: string; messages: number; subscribers: number }
+export type TopicInfo = { name: string; epoch: string; seq: number; firstSeq: number; subscribers: number }
 export type BrokerStats = {
   topics: TopicStats[]
   subscriptions: number
@@ -37,6 +39,7 @@ export class Broker {
   private delivered = 0
   readonly now: () => number
   private readonly newId: () => string
+  private readonly newEpoch = epochSource()
 
   constructor(private readonly options: BrokerOptions) {
     this.now = options.now ?? Date.now
@@ -48,7 +51,7 @@ export class Broker {
     if (this.topics.size >= this.options.maxTopics) {
       return fail('LIMIT_EXCEEDED', `cannot create topic '${name}': the server holds its maximum of ${this.options.maxTopics} topics`)
     }
-    this.topics.set(name, new Topic(name, this.options.maxHistoryPerTopic))
+    this.topics.set(name, new Topic(name, this.newEpoch(), this.options.maxHistoryPerTopic))
     return ok({ name })
   }
 
@@ -76,19 +79,21 @@ export class Broker {
   /**
    * Adds the subscription and returns the events to replay, in one synchronous
    * step: nothing can be published between the replay and the first live event.
-   * A repeated subscribe changes nothing and replays nothing.
+   * A repeated subscribe changes nothing and replays nothing: every event up to
+   * the head has reached this subscriber already, so a resume still counts as
+   * recovered.
    */
-  subscribe(name: string, subscriber: Subscriber, lastN: number): Result<{ replay: Buffer[] }> {
+  subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Result<Replay> {
     const topic = this.topics.get(name)
     if (!topic) return notFound(name)
-    if (topic.subscribers.has(subscriber)) return ok({ replay: [] })
+    if (topic.subscribers.has(subscriber)) return ok({ ...topic.replay(request), events: [] })
     if (this.topicsOf.count(subscriber) >= this.options.maxSubscriptionsPerConnection) {
       return fail('LIMIT_EXCEEDED', `cannot subscribe to '${name}': a connection may hold at most ${this.options.maxSubscriptionsPerConnection} subscriptions`)
     }
     this.topicsOf.add(subscriber, topic)
     topic.subscribers.add(subscriber)
     this.subscriptionCount++
-    return ok({ replay: lastN > 0 ? topic.replay(lastN) : [] })
+    return ok(topic.replay(request))
   }
 
   /** Unsubscribing from an existing topic one is not subscribed to succeeds. */
@@ -119,11 +124,18 @@ export class Broker {
     return names
   }
 
-  /** The events a subscribe with `last_n` would replay, oldest first. */
-  history(name: string, lastN: number): Result<Buffer[]> {
+  /** The events a subscribe with the same request would replay, oldest first. */
+  history(name: string, request: ReplayRequest): Result<Replay> {
     const topic = this.topics.get(name)
     if (!topic) return notFound(name)
-    return ok(topic.replay(lastN))
+    return ok(topic.replay(request))
+  }
+
+  topicInfo(name: string): Result<TopicInfo> {
+    const topic = this.topics.get(name)
+    if (!topic) return notFound(name)
+    const { epoch, head, firstSeq } = topic.position
+    return ok({ name, epoch, seq: head, firstSeq, subscribers: topic.subscribers.size })
   }
 
   listTopics(): { name: string; subscribers: number }[] {

@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js'
 import { frameText } from '../frame.js'
-import { checkMessageBody, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
+import { checkMessageBody, checkReplayQuery, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
 import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
 import { Router } from './router.js'
 
@@ -24,11 +24,6 @@ const withTopic = (handle: (topic: string, ctx: RequestContext) => Reply | Promi
     return isTopicName(name) ? handle(name, ctx) : badTopicInPath(name)
   }
 
-function parseLastN(text: string | null, fallback: number): number | undefined {
-  if (text === null) return fallback
-  return /^\d{1,9}$/.test(text) ? Number(text) : undefined
-}
-
 /** The REST table: one small handler per row of the contract. */
 export function createRoutes(deps: RouteDeps): Router<Handler> {
   const { broker } = deps
@@ -46,6 +41,13 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
 
   router.add('GET', '/topics', () => json(200, { topics: broker.listTopics() }))
 
+  router.add('GET', '/topics/:name', withTopic((name) => {
+    const info = broker.topicInfo(name)
+    if (!info.ok) return failed(info.error)
+    const { epoch, seq, firstSeq, subscribers } = info.value
+    return json(200, { name, epoch, seq, first_seq: firstSeq, subscribers })
+  }))
+
   router.add('DELETE', '/topics/:name', withTopic((name) => {
     const deleted = broker.deleteTopic(name)
     return deleted.ok ? json(200, { status: 'deleted', topic: name }) : failed(deleted.error)
@@ -58,18 +60,19 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!message.ok) return failed(message.error)
     const published = broker.publish(name, message.value)
     if (!published.ok) return failed(published.error)
-    const { id, seq, subscribers } = published.value
-    return json(200, { status: 'published', topic: name, message_id: id, seq, subscribers })
+    const { id, seq, epoch, subscribers } = published.value
+    return json(200, { status: 'published', topic: name, message_id: id, seq, epoch, subscribers })
   }))
 
   router.add('GET', '/topics/:name/messages', withTopic((name, ctx) => {
-    // Without last_n the whole held history is returned.
-    const lastN = parseLastN(ctx.query.get('last_n'), Number.MAX_SAFE_INTEGER)
-    if (lastN === undefined) return problem(400, 'BAD_REQUEST', `'last_n' must be an integer >= 0`)
-    const events = broker.history(name, lastN)
-    if (!events.ok) return failed(events.error)
+    const request = checkReplayQuery(ctx.query)
+    if (!request.ok) return failed(request.error)
+    const replay = broker.history(name, request.value)
+    if (!replay.ok) return failed(replay.error)
+    const { epoch, seq, events, resume } = replay.value
+    const head = JSON.stringify({ topic: name, epoch, seq, ...resume })
     // The held events are already encoded: splice their JSON in rather than parse and re-encode.
-    const bytes = `{"topic":${JSON.stringify(name)},"events":[${events.value.map(frameText).join(',')}]}`
+    const bytes = `${head.slice(0, -1)},"events":[${events.map(frameText).join(',')}]}`
     return { status: 200, raw: { contentType: 'application/json', bytes } }
   }))
 

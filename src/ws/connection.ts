@@ -211,20 +211,22 @@ export class Connection implements Subscriber, Flushable {
 
   private subscribe(msg: Subscribe): void {
     if (!this.permits('subscribe', msg.topic, msg.requestId)) return
-    const subscribed = this.deps.broker.subscribe(msg.topic, this, msg.lastN)
+    const subscribed = this.deps.broker.subscribe(msg.topic, this, msg)
     if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
+    const { epoch, seq, events, resume } = subscribed.value
+    const ack = { requestId: msg.requestId, topic: msg.topic, epoch, seq, replayed: events.length, ...resume }
+    this.send(encodeAck(ack, this.deps.broker.now()))
     // The replay answers this request and is bounded by the history size, so it
     // is written whole; the queue limit applies again from the next live event.
-    for (const frame of subscribed.value.replay) this.write(frame)
+    for (const frame of events) this.write(frame)
   }
 
   private publish(msg: Publish): void {
     if (!this.permits('publish', msg.topic, msg.requestId)) return
     const published = this.deps.broker.publish(msg.topic, msg.message)
     if (!published.ok) return this.reject(msg.requestId, published.error)
-    const { id, seq } = published.value
-    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq }, this.deps.broker.now()))
+    const { id, seq, epoch } = published.value
+    this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))
   }
 
   private unsubscribe(msg: Unsubscribe): void {
