@@ -15,6 +15,10 @@ export type Options = {
   maxBufferedBytes: number
   maxTopics: number
   maxSubscriptionsPerConnection: number
+  /** Set: this server is one node of a cluster sharing this Redis database. */
+  redisUrl: string | undefined
+  /** The start of every Redis key and channel of this cluster. */
+  redisPrefix: string
 }
 
 export const DEFAULTS: Readonly<Options> = {
@@ -30,6 +34,8 @@ export const DEFAULTS: Readonly<Options> = {
   maxBufferedBytes: 1_048_576,
   maxTopics: 10_000,
   maxSubscriptionsPerConnection: 1_000,
+  redisUrl: undefined,
+  redisPrefix: 'pubsub',
 }
 
 /** How one option is read from its variable and checked once typed. */
@@ -40,6 +46,8 @@ type Setting = {
   accepts: string
   parse(text: string): unknown
   isValid(value: unknown): boolean
+  /** May hold a secret (a key, a password in a URL): never echoed in an error. */
+  secret?: boolean
 }
 
 const LEVEL_ALIASES: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error' }
@@ -78,6 +86,7 @@ export const SETTINGS: readonly Setting[] = [
     option: 'apiKey',
     variable: 'API_KEY',
     accepts: 'a non-empty string (unset or empty disables authentication)',
+    secret: true,
     // An empty variable means "unset", as docker-compose writes `API_KEY=` for an unset key.
     parse: (text) => (text === '' ? undefined : text),
     isValid: (value) => value === undefined || (typeof value === 'string' && value.length > 0),
@@ -95,7 +104,32 @@ export const SETTINGS: readonly Setting[] = [
   integer('maxBufferedBytes', 'MAX_BUFFERED_BYTES', 1_024),
   integer('maxTopics', 'MAX_TOPICS', 1),
   integer('maxSubscriptionsPerConnection', 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 1),
+  {
+    option: 'redisUrl',
+    variable: 'REDIS_URL',
+    accepts: 'a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (unset or empty: no cluster)',
+    secret: true,
+    parse: (text) => (text.trim() === '' ? undefined : text.trim()),
+    isValid: (value) => value === undefined || isRedisUrl(value),
+  },
+  {
+    option: 'redisPrefix',
+    variable: 'REDIS_PREFIX',
+    accepts: '1-64 characters of A-Z a-z 0-9 . _ : -',
+    parse: (text) => text.trim(),
+    isValid: (value) => typeof value === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(value),
+  },
 ]
+
+function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
 
 export type Env = Record<string, string | undefined>
 
@@ -108,7 +142,7 @@ export function optionsFromEnv(env: Env): { options: Options } | { problems: str
     if (text === undefined) continue
     const value = setting.parse(text)
     if (setting.isValid(value)) options[setting.option] = value
-    else problems.push(`${setting.variable} must be ${setting.accepts}, got ${setting.variable === 'API_KEY' ? 'an invalid value' : JSON.stringify(text)}`)
+    else problems.push(`${setting.variable} must be ${setting.accepts}, got ${setting.secret === true ? 'an invalid value' : JSON.stringify(text)}`)
   }
   return problems.length > 0 ? { problems } : { options: options as Options }
 }
@@ -120,7 +154,7 @@ export function resolveOptions(given: Partial<Options>): Options {
     const value = given[setting.option]
     if (value === undefined) continue
     if (!setting.isValid(value)) {
-      const shown = setting.option === 'apiKey' ? 'an invalid value' : `\`${String(value)}\``
+      const shown = setting.secret === true ? 'an invalid value' : `\`${String(value)}\``
       throw new TypeError(`Expected \`${setting.option}\` to be ${setting.accepts}, got ${shown}`)
     }
     options[setting.option] = value

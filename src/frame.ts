@@ -36,6 +36,14 @@ export function textFrame(text: string): Buffer {
   return frameIn(Buffer.allocUnsafe(headerSize(length) + length), text, length)
 }
 
+/** The text frame carrying these UTF-8 bytes (copied). */
+export function frameOfUtf8(bytes: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(headerSize(bytes.length) + bytes.length)
+  writeHeader(frame, 0, bytes.length)
+  bytes.copy(frame, headerSize(bytes.length))
+  return frame
+}
+
 /** The JSON text a frame built here carries, for answers that are not WebSocket frames. */
 export function frameText(frame: Buffer): string {
   const code = (frame[1] as number) & 0x7f
@@ -71,8 +79,19 @@ export class FrameSlab {
       if (length > LARGEST_SLAB_BYTES / 2) return frameIn(Buffer.allocUnsafeSlow(headerSize(length) + length), text, length)
       if (room < length) this.refill(SLAB_HEADER_ROOM + length)
     }
+    return this.close(this.slab.write(text, this.used + SLAB_HEADER_ROOM))
+  }
+
+  /** The frame of text already encoded as UTF-8 (an event read from Redis). */
+  frameOfUtf8(bytes: Buffer): Buffer {
+    if (bytes.length > LARGEST_SLAB_BYTES / 2) return frameOfUtf8(bytes)
+    if (this.slab.length - this.used - SLAB_HEADER_ROOM < bytes.length) this.refill(SLAB_HEADER_ROOM + bytes.length)
+    return this.close(bytes.copy(this.slab, this.used + SLAB_HEADER_ROOM))
+  }
+
+  /** Writes the header in front of the `length` bytes just written and hands out the frame. */
+  private close(length: number): Buffer {
     const textStart = this.used + SLAB_HEADER_ROOM
-    const length = this.slab.write(text, textStart)
     const start = textStart - headerSize(length)
     writeHeader(this.slab, start, length)
     this.used = textStart + length

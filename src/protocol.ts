@@ -8,7 +8,7 @@ import { textFrame } from './frame.js'
 
 /** Codes a WebSocket client can receive in an `error` frame. */
 export type ErrorCode =
-  | 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOKEN_EXPIRED' | 'INTERNAL'
+  | 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOKEN_EXPIRED' | 'INTERNAL' | 'UNAVAILABLE'
 
 /** Everything a Failure can carry: the wire codes plus two that only REST reports. */
 export type FailureCode = ErrorCode | 'TOPIC_EXISTS' | 'LIMIT_EXCEEDED'
@@ -197,7 +197,7 @@ export function parseClientMessage(text: string): ParseResult {
 // ---- encoders: every server frame has a type and an ISO-8601 UTC ts ----
 
 const WIRE_CODES: ReadonlySet<FailureCode> = new Set<ErrorCode>([
-  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'FORBIDDEN', 'TOKEN_EXPIRED', 'INTERNAL',
+  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'FORBIDDEN', 'TOKEN_EXPIRED', 'INTERNAL', 'UNAVAILABLE',
 ])
 
 /** REST-only codes travel over WebSocket as BAD_REQUEST, keeping the frame's code set closed. */
@@ -232,20 +232,31 @@ export type EventFields = { topic: string; seq: number; id: string; payload: unk
 const field = (name: string, value: string | number | boolean | undefined): string =>
   value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`
 
+export type EventText = { beforeSeq: string; afterSeq: string }
+
 /**
- * Fails only for a payload nested too deeply for JSON.stringify's recursion
- * (JSON.parse has no such limit). `frameOf` chooses where the frame's bytes live.
+ * The event's JSON text without its seq: `beforeSeq + seq + afterSeq`. In
+ * cluster mode Redis assigns the seq and puts it in between, so every node
+ * and every replay get the same bytes. Fails only for a payload nested too
+ * deeply for JSON.stringify's recursion (JSON.parse has no such limit).
  */
-export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer): Result<Buffer> {
+export function eventTextAround(e: Omit<EventFields, 'seq'>): Result<EventText> {
   let payload: string
   try {
     payload = JSON.stringify(e.payload)
   } catch {
     return fail('BAD_REQUEST', 'the payload is nested too deeply to encode')
   }
-  return ok(frameOf(
-    `{"type":"event","topic":${JSON.stringify(e.topic)},"seq":${e.seq},"message":{"id":${JSON.stringify(e.id)},"payload":${payload}},"ts":"${isoTime(e.ts)}"}`,
-  ))
+  return ok({
+    beforeSeq: `{"type":"event","topic":${JSON.stringify(e.topic)},"seq":`,
+    afterSeq: `,"message":{"id":${JSON.stringify(e.id)},"payload":${payload}},"ts":"${isoTime(e.ts)}"}`,
+  })
+}
+
+/** The event's frame; `frameOf` chooses where the frame's bytes live. */
+export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer): Result<Buffer> {
+  const text = eventTextAround(e)
+  return text.ok ? ok(frameOf(text.value.beforeSeq + e.seq + text.value.afterSeq)) : text
 }
 
 /**

@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { AuthFileError, loadAuthFile, type Env } from './auth/auth-file.js'
 import { Authenticator, newRefusalCounts } from './auth/authenticator.js'
 import { Broker } from './broker/broker.js'
+import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
-import { createRequestListener, rejectExpectation } from './http/respond.js'
+import { createRequestListeners, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
 import { createLogger, type Logger } from './log.js'
 import { Gateway } from './ws/gateway.js'
@@ -79,31 +80,35 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   let shuttingDown = false
   const isShuttingDown = (): boolean => shuttingDown
 
-  const broker = new Broker({ ...options, now: clock })
+  const broker = await startEngine(options, clock, log)
   const gateway = new Gateway({ ...options, broker, log, access, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
   const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
   const metrics = addMetricsRoute(router, {
-    brokerStats: () => broker.stats(),
+    brokerStats: () => broker.localStats(),
+    node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),
     gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
     refusals: () => access.refusals,
     uptimeSec,
   })
-  const server = createServer(
-    // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
-    // with a problem document instead, like every other error.
-    { ...timeouts, requireHostHeader: false },
-    createRequestListener({ router, access, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log }),
-  )
+  const edge = createRequestListeners({ router, access, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log })
+  // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
+  // with a problem document instead, like every other error.
+  const server = createServer({ ...timeouts, requireHostHeader: false }, edge.onRequest)
+  server.on('checkContinue', edge.onCheckContinue)
   server.on('upgrade', gateway.handleUpgrade)
   capConnections(server, log)
   server.on('clientError', createClientErrorListener(log))
   server.on('checkExpectation', rejectExpectation)
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    const failed = (error: Error): void => {
+      void broker.close()
+      reject(error)
+    }
+    server.once('error', failed)
     server.listen(options.port, options.host, () => {
-      server.off('error', reject)
+      server.off('error', failed)
       resolve()
     })
   })
@@ -128,6 +133,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     }
     gateway.stop()
     metrics.stop()
+    await broker.close()
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeAllConnections()
     await closed
@@ -154,6 +160,16 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     close: () => (closing ??= shutdown()),
     reloadAuthFile,
   }
+}
+
+/**
+ * The in-memory broker, or with `redisUrl` a cluster node's engine: its module
+ * (and the Redis client) is loaded only then, so a single server carries none of it.
+ */
+async function startEngine(options: Options, clock: (() => number) | undefined, log: Logger): Promise<Engine> {
+  if (options.redisUrl === undefined) return new Broker({ ...options, now: clock })
+  const { startClusterEngine } = await import('./cluster/cluster-engine.js')
+  return startClusterEngine({ ...options, redisUrl: options.redisUrl, now: clock }, log)
 }
 
 /** Loads AUTH_FILE (a bad one throws AuthFileError with its one line); warns when nothing restricts access. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Broker, type Subscriber } from '../src/broker/broker.js'
 import { frameText } from '../src/frame.js'
+import { ok } from '../src/protocol.js'
 
 /** A subscriber that records every frame it is handed. */
 class FakeSubscriber implements Subscriber {
@@ -157,7 +158,7 @@ test('a topic created again starts afresh, in a new epoch', () => {
   assert.notEqual(second, first)
   assert.deepEqual(broker.history('a', { lastN: 10 }), { ok: true, value: { epoch: second, seq: 0, events: [] } })
   broker.publish('a', { payload: 1 })
-  assert.deepEqual(broker.stats().topics, [{ name: 'a', messages: 1, subscribers: 0 }])
+  assert.deepEqual(broker.localStats().topics, [{ name: 'a', messages: 1, subscribers: 0 }])
 })
 
 test('unsubscribeAll removes a subscriber from exactly its topics', () => {
@@ -170,9 +171,9 @@ test('unsubscribeAll removes a subscriber from exactly its topics', () => {
   broker.subscribe('a', other, { lastN: 0 })
   assert.deepEqual(broker.unsubscribeAll(sub).sort(), ['a', 'c'])
   assert.deepEqual(broker.unsubscribeAll(sub), [])
-  assert.deepEqual(broker.listTopics(), [
+  assert.deepEqual(broker.listTopics(), ok([
     { name: 'a', subscribers: 1 }, { name: 'b', subscribers: 0 }, { name: 'c', subscribers: 0 },
-  ])
+  ]))
   assert.equal(broker.subscriptions, 1)
 })
 
@@ -205,7 +206,7 @@ test('stats count published and delivered messages', () => {
   broker.subscribe('a', new FakeSubscriber(), { lastN: 0 })
   broker.publish('a', { payload: 1 })
   broker.publish('a', { payload: 2 })
-  const stats = broker.stats()
+  const stats = broker.localStats()
   assert.equal(stats.messagesPublished, 2)
   assert.equal(stats.messagesDelivered, 4)
   assert.deepEqual(stats.topics, [{ name: 'a', messages: 2, subscribers: 2 }])

@@ -13,13 +13,15 @@ test('every variable is read into its option', () => {
   const parsed = optionsFromEnv({
     PORT: '9000', HOST: '127.0.0.1', LOG_LEVEL: 'WARNING', MAX_HISTORY_PER_TOPIC: '0', API_KEY: 's3cret',
     HEARTBEAT_INTERVAL_MS: '1000', SHUTDOWN_TIMEOUT_MS: '0', MAX_PAYLOAD_BYTES: '2048', MAX_BUFFERED_BYTES: '4096',
-    MAX_TOPICS: '5', MAX_SUBSCRIPTIONS_PER_CONNECTION: '6', AUTH_FILE: '/etc/pubsub/auth.json',
+    MAX_TOPICS: '5', MAX_SUBSCRIPTIONS_PER_CONNECTION: '6', REDIS_URL: 'redis://10.0.0.5:6380/2', REDIS_PREFIX: 'ps.eu',
+    AUTH_FILE: '/etc/pubsub/auth.json',
   })
   assert.deepEqual(parsed, {
     options: {
       port: 9000, host: '127.0.0.1', logLevel: 'warn', maxHistoryPerTopic: 0, apiKey: 's3cret',
       heartbeatIntervalMs: 1000, shutdownTimeoutMs: 0, maxPayloadBytes: 2048, maxBufferedBytes: 4096,
-      maxTopics: 5, maxSubscriptionsPerConnection: 6, authFile: '/etc/pubsub/auth.json',
+      maxTopics: 5, maxSubscriptionsPerConnection: 6, redisUrl: 'redis://10.0.0.5:6380/2', redisPrefix: 'ps.eu',
+      authFile: '/etc/pubsub/auth.json',
     },
   })
 })
@@ -37,6 +39,9 @@ const bad: [string, string, string][] = [
   ['MAX_PAYLOAD_BYTES', '', 'MAX_PAYLOAD_BYTES must be an integer >= 1024, got ""'],
   ['MAX_BUFFERED_BYTES', '1e6', 'MAX_BUFFERED_BYTES must be an integer >= 1024, got "1e6"'],
   ['HOST', ' ', 'HOST must be a non-empty host name or IP address, got " "'],
+  // A Redis URL may carry a password: a bad one is never echoed.
+  ['REDIS_URL', 'http://:hunter2@cache:6379', 'REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (unset or empty: no cluster), got an invalid value'],
+  ['REDIS_PREFIX', 'a{b}', 'REDIS_PREFIX must be 1-64 characters of A-Z a-z 0-9 . _ : -, got "a{b}"'],
 ]
 
 for (const [variable, value, line] of bad) {

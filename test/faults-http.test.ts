@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import test from 'node:test'
 import { errorLines, request, startServer } from './helpers.js'
 import { health, healthyPair } from './fault-support.js'
-import { openSocket, parseResponse, readUntil, readUntilClosed, upgradeRequest } from './raw-socket.js'
+import { openSocket, parseResponse, readUntil, readUntilClosed, upgradeRequest, writeAllThenRead } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
 
 /** Short HTTP deadlines so the slow-client tests finish in about a second. */
@@ -151,4 +151,65 @@ test('three hundred sockets that connect and never send a byte do not stop servi
   assert.ok(replies.every((r) => r.status === 408 || Number.isNaN(r.status)), 'an idle socket got something other than 408')
   await pair.roundTrip()
   assert.deepEqual(errorLines(server.logs), [])
+})
+
+/**
+ * A POST /topics whose body is `size` bytes of JSON, headers and body in one string; its
+ * length declared up front, or sent chunked so that the server finds it too large only
+ * half way through.
+ */
+function oversizeUpload(size: number, framing: 'declared' | 'chunked' = 'declared', extraHeaders = ''): string {
+  const body = JSON.stringify({ name: 'x'.repeat(size - 11) })
+  const head = `POST /topics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${extraHeaders}`
+  if (framing === 'declared') return `${head}Content-Length: ${body.length}\r\n\r\n${body}`
+  const chunks = body.match(/[^]{1,65536}/g) ?? []
+  return `${head}Transfer-Encoding: chunked\r\n\r\n${chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('')}0\r\n\r\n`
+}
+
+test('fifty clients that upload an oversized body before reading all get the 413, and no reset', async (t) => {
+  const server = await startServer(t)
+  const uploads = [oversizeUpload(1_100_000, 'declared'), oversizeUpload(1_100_000, 'chunked')] // over the default 1 MiB
+  const uploadOne = async (i: number): Promise<void> => {
+    const socket = await openSocket(t, server.address.port)
+    const { text, error } = await writeAllThenRead(socket, uploads[i % 2] ?? '', `the answer to upload ${i}`)
+    const reply = parseResponse(text)
+    assert.equal(reply.status, 413, `upload ${i}: ${error ?? ''} ${text.slice(0, 40)}`)
+    assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+    // A reset is what loses the answer for a client still writing; the server must close cleanly.
+    assert.equal(error, undefined, `upload ${i} was reset`)
+  }
+  for (let batch = 0; batch < 50; batch += 5) {
+    await Promise.all([0, 1, 2, 3, 4].map((k) => uploadOne(batch + k)))
+  }
+  assert.equal((await request(server.url, 'GET', '/topics')).text, '{"topics":[]}')
+})
+
+test('Expect: 100-continue with a Content-Length over the limit is answered 413 at once, not 100 Continue', async (t) => {
+  const server = await startServer(t)
+  const socket = await openSocket(t, server.address.port)
+  // What curl sends before a large upload: the headers, then it waits for 100 Continue.
+  socket.write(oversizeUpload(1_100_000, 'declared', 'Expect: 100-continue\r\n').split('\r\n\r\n')[0] + '\r\n\r\n')
+  const reply = parseResponse(await readUntilClosed(socket, 'the answer to an oversized Expect: 100-continue'))
+  assert.equal(reply.status, 413)
+  assert.equal(reply.headers.get('connection'), 'close')
+  assertProblemDocument(reply.status, reply.headers.get('content-type'), reply.body)
+})
+
+test('what is dropped of a refused body is bounded: four times the limit, then the connection is reset', async (t) => {
+  const server = await startServer(t, { maxPayloadBytes: 1_024 })
+  const socket = await openSocket(t, server.address.port)
+  const { error } = await writeAllThenRead(socket, oversizeUpload(1_000_000), 'a 1 MB upload against a 1 KiB limit')
+  assert.ok(error !== undefined, 'the server read a megabyte it had refused')
+  assert.equal((await request(server.url, 'GET', '/health')).status, 200)
+})
+
+test('a client that stalls in a refused body is dropped at the request timeout', async (t) => {
+  const server = await startServer(t, { ...QUICK_TIMEOUTS, maxPayloadBytes: 1_024 })
+  const socket = await openSocket(t, server.address.port)
+  const closed = readUntilClosed(socket, 'the server to drop the stalled upload')
+  socket.write(oversizeUpload(2_048).slice(0, -1_000)) // headers and part of the body, and then nothing
+  const started = Date.now()
+  const reply = parseResponse(await closed)
+  assert.equal(reply.status, 413)
+  assert.ok(Date.now() - started < QUICK_TIMEOUTS.requestTimeoutMs + 2_000, 'the stalled upload was kept past its deadline')
 })

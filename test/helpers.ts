@@ -52,12 +52,54 @@ export function watchLog(): {
 /** The raw log lines at level error: a test that provokes faults expects none. */
 export const errorLines = (logs: string[]): string[] => logs.filter((line) => line.includes('"level":"error"'))
 
-/** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
-export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
+/**
+ * Set by a cluster suite (test/cluster/): every startServer then starts this
+ * many nodes on that Redis, each call with a key prefix of its own, and the
+ * requests and connections made through the first node's URLs go to the
+ * nodes in turn, so that one test's clients and REST calls land on different nodes.
+ */
+let cluster: { redisUrl: string; nodes: number; started: number } | undefined
+type Rotation = { http: string[]; ws: string[]; next: number }
+const rotations = new Map<string, Rotation>()
+
+export function runAsCluster(redisUrl: string, nodes: number): void {
+  cluster = { redisUrl, nodes, started: 0 }
+}
+
+/** The URL this request or connection goes to: in cluster mode the next node's. */
+function nodeFor(url: string, kind: 'http' | 'ws'): string {
+  const rotation = rotations.get(url)
+  if (rotation === undefined) return url
+  return rotation[kind][rotation.next++ % rotation.http.length] as string
+}
+
+/**
+ * URLs that reach one node only, for a test of what a node reports about
+ * itself (its connections in /health, its counters): in cluster mode the
+ * second node, whose URLs are never rotated; otherwise the server's own.
+ */
+export function oneNode(server: TestServer): { url: string; wsUrl: string } {
+  const rotation = rotations.get(server.url)
+  return rotation === undefined ? server : { url: rotation.http[1] as string, wsUrl: rotation.ws[1] as string }
+}
+
+async function startOne(t: TestContext, options: ServerOptions): Promise<TestServer> {
   const log = watchLog()
   const server = await start({ port: 0, host: '127.0.0.1', logger: createLogger('debug', log.push), ...options })
   t.after(() => server.close())
   return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs: log.lines, waitForLog: log.waitFor }
+}
+
+/** Starts a server on an ephemeral port with a logger that collects lines; closed after the test. */
+export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
+  if (cluster === undefined) return startOne(t, options)
+  const clusterOptions = { redisUrl: cluster.redisUrl, redisPrefix: `test${++cluster.started}`, ...options }
+  const nodes = await Promise.all(Array.from({ length: cluster.nodes }, () => startOne(t, clusterOptions)))
+  const first = nodes[0] as TestServer
+  const rotation = { http: nodes.map((n) => n.url), ws: nodes.map((n) => n.wsUrl), next: 0 }
+  rotations.set(first.url, rotation)
+  rotations.set(first.wsUrl, rotation)
+  return first
 }
 
 export type HttpResult = { status: number; headers: Headers; text: string; body: unknown }
@@ -69,7 +111,7 @@ export async function request(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
-  const res = await fetch(base + path, {
+  const res = await fetch(nodeFor(base, 'http') + path, {
     method,
     headers,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -148,7 +190,7 @@ const MAX_DRAINED = 100_000
 
 /** Opens a client that queues every frame from the moment it opens; closed after the test. */
 export async function connect(t: TestContext, wsUrl: string, options: ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(wsUrl, { perMessageDeflate: false, ...options })
+  const ws = new WebSocket(nodeFor(wsUrl, 'ws'), { perMessageDeflate: false, ...options })
   const queue: string[] = []
   const waiters: ((text: string) => void)[] = []
   ws.on('message', (data) => {

@@ -95,3 +95,33 @@ export function collectFrames(socket: Socket): { frames: RawFrame[]; ended: Prom
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()))
   return { frames, ended }
 }
+
+export type Upload = { text: string; error: string | undefined }
+
+/**
+ * Writes all of `bytes` in pieces of `pieceBytes`, each once the last was taken, as an
+ * HTTP client's send loop does, and only then reads what the server sent until it closes:
+ * a client that uploads before it looks at the answer. A write that fails loses the answer,
+ * as it does for such a client (`text` is then ''). `error` is the socket's error code, if any.
+ */
+export function writeAllThenRead(socket: Socket, bytes: string, what: string, pieceBytes = 16_384): Promise<Upload> {
+  const data = Buffer.from(bytes, 'latin1')
+  let error: string | undefined
+  socket.on('error', (e: Error & { code?: string }) => (error = e.code))
+  return within(new Promise((resolve) => {
+    const writeFrom = (offset: number): void => {
+      if (offset >= data.length) {
+        const chunks: Buffer[] = []
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+        socket.once('close', () => resolve({ text: Buffer.concat(chunks).toString('latin1'), error }))
+        return
+      }
+      socket.write(data.subarray(offset, offset + pieceBytes), (failed) => {
+        if (failed || socket.destroyed) return resolve({ text: '', error: error ?? 'write failed' })
+        // A turn of the event loop per piece, as a network would take: a server in this process gets to answer mid-upload.
+        setImmediate(writeFrom, offset + pieceBytes)
+      })
+    }
+    writeFrom(0)
+  }), what)
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { request as rawRequest } from 'node:http'
 import { test } from 'node:test'
-import { connect, createTopic, request, startServer, subscribedClient, within } from './helpers.js'
+import { connect, createTopic, oneNode, request, startServer, subscribedClient, within } from './helpers.js'
 
 const isoTs = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
@@ -181,14 +181,16 @@ test('GET /health reports status, uptime and counts', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'a')
   await createTopic(server.url, 'b')
-  const one = await connect(t, server.wsUrl)
-  const two = await connect(t, server.wsUrl)
+  // The counts are the node's own.
+  const node = oneNode(server)
+  const one = await connect(t, node.wsUrl)
+  const two = await connect(t, node.wsUrl)
   one.send({ type: 'subscribe', topic: 'a' })
   one.send({ type: 'subscribe', topic: 'b' })
   two.send({ type: 'subscribe', topic: 'a' })
   await one.drain()
   await two.drain()
-  const res = await request(server.url, 'GET', '/health')
+  const res = await request(node.url, 'GET', '/health')
   assert.equal(res.status, 200)
   const body = res.body as Record<string, unknown>
   assert.equal(body.status, 'ok')
@@ -201,9 +203,11 @@ test('GET /health reports status, uptime and counts', async (t) => {
 test('GET /stats reports messages and subscribers per topic', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
-  await subscribedClient(t, server.wsUrl, 'orders')
-  for (let i = 0; i < 3; i++) await request(server.url, 'POST', '/topics/orders/messages', { payload: i })
-  const body = (await request(server.url, 'GET', '/stats')).body as Record<string, unknown>
+  // The message and connection counters are the node's own; the topics are the service's.
+  const node = oneNode(server)
+  await subscribedClient(t, node.wsUrl, 'orders')
+  for (let i = 0; i < 3; i++) await request(node.url, 'POST', '/topics/orders/messages', { payload: i })
+  const body = (await request(node.url, 'GET', '/stats')).body as Record<string, unknown>
   assert.deepEqual(body.topics, { orders: { messages: 3, subscribers: 1 } })
   assert.equal(body.messages_published, 3)
   assert.equal(body.messages_delivered, 3)

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
+import type { Engine } from './engine.js'
 import { epochSource } from './epoch.js'
 import { Topic, type Published, type Replay, type Subscriber } from './topic.js'
 import { TopicsHeld } from './topics-held.js'
 
-export type { Replay, Subscriber } from './topic.js'
+export type { Published, Replay, Subscriber } from './topic.js'
 
 export type BrokerOptions = {
   maxHistoryPerTopic: number
@@ -15,7 +16,8 @@ export type BrokerOptions = {
   newId?: () => string
 }
 
-export type TopicStats = { name: string; messages: number; subscribers: number }
+export type TopicCount = { name: string; subscribers: number }
+export type TopicStats = TopicCount & { messages: number }
 export type TopicInfo = { name: string; epoch: string; seq: number; firstSeq: number; subscribers: number }
 export type BrokerStats = {
   topics: TopicStats[]
@@ -30,7 +32,8 @@ const notFound = (name: string) => fail('TOPIC_NOT_FOUND', `topic '${name}' does
  * Topics, subscriptions and fan-out. Synchronous and free of I/O: a client's
  * mistake comes back as a Failure, and the only way out is Subscriber.send.
  */
-export class Broker {
+export class Broker implements Engine {
+  readonly nodeId = undefined
   private readonly topics = new Map<string, Topic>()
   /** The reverse index, so dropping a connection touches only its own topics. */
   private readonly topicsOf = new TopicsHeld<Topic>()
@@ -138,8 +141,8 @@ export class Broker {
     return ok({ name, epoch, seq: head, firstSeq, subscribers: topic.subscribers.size })
   }
 
-  listTopics(): { name: string; subscribers: number }[] {
-    return [...this.topics.values()].map((t) => ({ name: t.name, subscribers: t.subscribers.size }))
+  listTopics(): Result<TopicCount[]> {
+    return ok([...this.topics.values()].map((t) => ({ name: t.name, subscribers: t.subscribers.size })))
   }
 
   get topicCount(): number {
@@ -150,7 +153,11 @@ export class Broker {
     return this.subscriptionCount
   }
 
-  stats(): BrokerStats {
+  stats(): Result<BrokerStats> {
+    return ok(this.localStats())
+  }
+
+  localStats(): BrokerStats {
     return {
       topics: [...this.topics.values()].map((t) => ({ name: t.name, messages: t.messages, subscribers: t.subscribers.size })),
       subscriptions: this.subscriptionCount,
@@ -158,4 +165,10 @@ export class Broker {
       messagesDelivered: this.delivered,
     }
   }
+
+  available(): boolean {
+    return true
+  }
+
+  async close(): Promise<void> {}
 }

@@ -20,6 +20,8 @@ export type LoopLag = { quantiles: [number, number][]; sumSeconds: number; count
 /** One scrape's inputs; rendering is a pure function of it. */
 export type MetricsSample = {
   broker: BrokerStats
+  /** Cluster mode only: this node's id and whether it reaches Redis. */
+  node?: { id: string; redisAvailable: boolean }
   gateway: GatewayCounts
   refusals: RefusalCounts
   uptimeSeconds: number
@@ -30,6 +32,7 @@ export type MetricsSample = {
 
 export type MetricsSources = {
   brokerStats(): BrokerStats
+  node(): { id: string; redisAvailable: boolean } | undefined
   gatewayCounts(): GatewayCounts
   refusals(): RefusalCounts
   uptimeSec(): number
@@ -48,10 +51,19 @@ function formatValue(value: number): string {
   return String(value)
 }
 
+function nodeFamilies(node: MetricsSample['node']): Family[] {
+  if (node === undefined) return []
+  return [
+    { name: 'pubsub_node_info', type: 'gauge', help: 'This cluster node; its id is the node_id label.', samples: [`pubsub_node_info{node_id=${JSON.stringify(node.id)}} 1`] },
+    simple('pubsub_redis_available', 'gauge', '1 while this node reaches Redis, else 0.', node.redisAvailable ? 1 : 0),
+  ]
+}
+
 function families(s: MetricsSample): Family[] {
   const { broker, gateway } = s
   const lag = 'nodejs_eventloop_lag_seconds'
   return [
+    ...nodeFamilies(s.node),
     simple('pubsub_connections', 'gauge', 'WebSocket connections currently open.', gateway.connections),
     simple('pubsub_connections_accepted_total', 'counter', 'WebSocket connections accepted since start.', gateway.connectionsAccepted),
     simple('pubsub_topics', 'gauge', 'Topics that currently exist.', broker.topics.length),
@@ -140,6 +152,7 @@ export function addMetricsRoute(router: Router<Handler>, sources: MetricsSources
     const cpu = process.cpuUsage()
     const text = renderMetrics({
       broker: sources.brokerStats(),
+      node: sources.node(),
       gateway: sources.gatewayCounts(),
       refusals: sources.refusals(),
       uptimeSeconds: sources.uptimeSec(),

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js'
 import type { FailureCode } from '../protocol.js'
 import { may, type Principal } from '../auth/access.js'
 import { isPublicRoute, presentedCredential, requestedAction, type AccessDeps } from './auth.js'
+import { closeAfterDroppingBody } from './lingering-close.js'
 import { parseTarget, type RequestTarget } from './request-target.js'
 import type { Params, Router } from './router.js'
 
@@ -13,6 +14,8 @@ export type Reply = {
   body?: unknown
   raw?: { contentType: string; bytes: Buffer | string }
   headers?: Record<string, string>
+  /** The request body was refused before it was all read: drop the rest, then close. */
+  refusedBody?: true
 }
 
 export type RequestContext = {
@@ -42,6 +45,7 @@ const STATUS_OF: Record<FailureCode, number> = {
   LIMIT_EXCEEDED: 409,
   SLOW_CONSUMER: 503,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 }
 
 export const statusOf = (code: FailureCode): number => STATUS_OF[code]
@@ -68,14 +72,22 @@ function writeReply(res: ServerResponse, reply: Reply): void {
   res.end(raw.bytes)
 }
 
-const tooLarge = (limit: number): Reply =>
-  // Closing the connection is what stops the rest of an oversized body from being read.
-  problem(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${limit}-byte limit`, { Connection: 'close' })
+/** How much more of a refused body is read and dropped before the connection is reset instead. */
+const droppedBodyLimit = (maxPayloadBytes: number): number => 4 * maxPayloadBytes
 
-/** Collects the body up to `limit` bytes and parses it as JSON. */
-function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
+const tooLarge = (limit: number): Reply => ({
+  ...problem(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the ${limit}-byte limit`),
+  refusedBody: true,
+})
+
+/**
+ * Collects the body up to `limit` bytes and parses it as JSON. A client waiting on
+ * `Expect: 100-continue` is told to go on (`sendContinue`) only once the declared size fits.
+ */
+function readJson(req: IncomingMessage, limit: number, sendContinue: () => void): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
   const declared = Number(req.headers['content-length'])
   if (declared > limit) return Promise.resolve({ ok: false, reply: tooLarge(limit) })
+  sendContinue()
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -83,13 +95,10 @@ function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; valu
       size += chunk.length
       if (size <= limit) return void chunks.push(chunk)
       req.off('data', onData)
-      req.pause()
+      req.off('end', onEnd)
       resolve({ ok: false, reply: tooLarge(limit) })
     }
-    req.on('data', onData)
-    // A client that goes away mid-body is not a server fault: no 500, no error log.
-    req.once('error', () => resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'the request body was not received completely') }))
-    req.once('end', () => {
+    const onEnd = (): void => {
       const text = Buffer.concat(chunks).toString('utf8')
       if (text.trim() === '') return resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'request body must be a JSON document') })
       try {
@@ -97,11 +106,15 @@ function readJson(req: IncomingMessage, limit: number): Promise<{ ok: true; valu
       } catch {
         resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'request body is not valid JSON') })
       }
-    })
+    }
+    req.on('data', onData)
+    req.once('end', onEnd)
+    // A client that goes away mid-body is not a server fault: no 500, no error log.
+    req.once('error', () => resolve({ ok: false, reply: problem(400, 'BAD_REQUEST', 'the request body was not received completely') }))
   })
 }
 
-async function route(req: IncomingMessage, { path, query }: RequestTarget, options: EdgeOptions): Promise<Reply> {
+async function route(req: IncomingMessage, { path, query }: RequestTarget, options: EdgeOptions, sendContinue: () => void): Promise<Reply> {
   const method = req.method ?? 'GET'
   if (req.httpVersion === '1.1' && req.headers.host === undefined) {
     return problem(400, 'BAD_REQUEST', 'an HTTP/1.1 request must carry a Host header', { Connection: 'close' })
@@ -132,7 +145,7 @@ async function route(req: IncomingMessage, { path, query }: RequestTarget, optio
     const denied = forbidden(principal, method, path, options.access)
     if (denied) return denied
   }
-  return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes) })
+  return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes, sendContinue) })
 }
 
 /** Checked before the handler runs, so a refused caller never learns whether the topic exists. */
@@ -153,18 +166,28 @@ export function rejectExpectation(req: IncomingMessage, res: ServerResponse): vo
   writeReply(res, problem(417, 'EXPECTATION_FAILED', detail, { Connection: 'close' }))
 }
 
-/** The HTTP edge: the one place a bug in a handler is caught, logged and answered 500. */
-export function createRequestListener(options: EdgeOptions) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+/**
+ * The HTTP edge: the one place a bug in a handler is caught, logged and answered 500.
+ * `onCheckContinue` takes the requests that carry `Expect: 100-continue`: their 100 goes
+ * out only when a handler reads the body, so a refusal comes before any body is sent.
+ */
+export function createRequestListeners(options: EdgeOptions) {
+  const handle = async (req: IncomingMessage, res: ServerResponse, sendContinue: () => void): Promise<void> => {
     const target = parseTarget(req.url ?? '/')
     let reply: Reply
     try {
-      reply = await route(req, target, options)
+      reply = await route(req, target, options, sendContinue)
     } catch (error) {
       // The path only: a query may carry a key, and keys never reach the log.
       options.log.error('request failed', { method: req.method, path: target.path, error })
       reply = problem(500, 'INTERNAL', 'the server failed to handle this request; it has been logged')
     }
-    if (!res.headersSent && !res.destroyed) writeReply(res, reply)
+    if (res.headersSent || res.destroyed) return
+    if (reply.refusedBody) closeAfterDroppingBody(req, droppedBodyLimit(options.maxPayloadBytes))
+    writeReply(res, reply)
+  }
+  return {
+    onRequest: (req: IncomingMessage, res: ServerResponse): Promise<void> => handle(req, res, () => {}),
+    onCheckContinue: (req: IncomingMessage, res: ServerResponse): Promise<void> => handle(req, res, () => res.writeContinue()),
   }
 }

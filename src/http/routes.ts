@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/broker.js'
+import type { Engine } from '../broker/engine.js'
 import { frameText } from '../frame.js'
 import { checkMessageBody, checkReplayQuery, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
 import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
@@ -6,7 +6,7 @@ import { Router } from './router.js'
 
 /** What the REST routes read from the rest of the server. */
 export type RouteDeps = {
-  broker: Broker
+  broker: Engine
   connections(): number
   isShuttingDown(): boolean
   uptimeSec(): number
@@ -35,21 +35,24 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!isRecord(body.value)) return problem(400, 'BAD_REQUEST', `request body must be an object such as {"name":"orders"}`)
     const name = body.value.name
     if (!isTopicName(name)) return problem(400, 'BAD_REQUEST', `'name' ${TOPIC_RULE}`)
-    const created = broker.createTopic(name)
+    const created = await broker.createTopic(name)
     return created.ok ? json(201, { status: 'created', topic: name }) : failed(created.error)
   })
 
-  router.add('GET', '/topics', () => json(200, { topics: broker.listTopics() }))
+  router.add('GET', '/topics', async () => {
+    const topics = await broker.listTopics()
+    return topics.ok ? json(200, { topics: topics.value }) : failed(topics.error)
+  })
 
-  router.add('GET', '/topics/:name', withTopic((name) => {
-    const info = broker.topicInfo(name)
+  router.add('GET', '/topics/:name', withTopic(async (name) => {
+    const info = await broker.topicInfo(name)
     if (!info.ok) return failed(info.error)
     const { epoch, seq, firstSeq, subscribers } = info.value
     return json(200, { name, epoch, seq, first_seq: firstSeq, subscribers })
   }))
 
-  router.add('DELETE', '/topics/:name', withTopic((name) => {
-    const deleted = broker.deleteTopic(name)
+  router.add('DELETE', '/topics/:name', withTopic(async (name) => {
+    const deleted = await broker.deleteTopic(name)
     return deleted.ok ? json(200, { status: 'deleted', topic: name }) : failed(deleted.error)
   }))
 
@@ -58,16 +61,16 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!body.ok) return body.reply
     const message = checkMessageBody(body.value, 'body')
     if (!message.ok) return failed(message.error)
-    const published = broker.publish(name, message.value)
+    const published = await broker.publish(name, message.value)
     if (!published.ok) return failed(published.error)
     const { id, seq, epoch, subscribers } = published.value
     return json(200, { status: 'published', topic: name, message_id: id, seq, epoch, subscribers })
   }))
 
-  router.add('GET', '/topics/:name/messages', withTopic((name, ctx) => {
+  router.add('GET', '/topics/:name/messages', withTopic(async (name, ctx) => {
     const request = checkReplayQuery(ctx.query)
     if (!request.ok) return failed(request.error)
-    const replay = broker.history(name, request.value)
+    const replay = await broker.history(name, request.value)
     if (!replay.ok) return failed(replay.error)
     const { epoch, seq, events, resume } = replay.value
     const head = JSON.stringify({ topic: name, epoch, seq, ...resume })
@@ -77,9 +80,10 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
   }))
 
   router.add('GET', '/health', () => {
-    const shuttingDown = deps.isShuttingDown()
-    return json(shuttingDown ? 503 : 200, {
-      status: shuttingDown ? 'shutting_down' : 'ok',
+    const status = deps.isShuttingDown() ? 'shutting_down' : broker.available() ? 'ok' : 'unavailable'
+    return json(status === 'ok' ? 200 : 503, {
+      status,
+      ...(broker.nodeId === undefined ? {} : { node_id: broker.nodeId }),
       uptime_sec: deps.uptimeSec(),
       topics: broker.topicCount,
       subscribers: broker.subscriptions,
@@ -87,8 +91,10 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     })
   })
 
-  router.add('GET', '/stats', () => {
-    const stats = broker.stats()
+  router.add('GET', '/stats', async () => {
+    const result = await broker.stats()
+    if (!result.ok) return failed(result.error)
+    const stats = result.value
     return json(200, {
       topics: Object.fromEntries(stats.topics.map((t) => [t.name, { messages: t.messages, subscribers: t.subscribers }])),
       connections: deps.connections(),

@@ -2,12 +2,13 @@ import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
 import { isExpired, may, type Principal } from '../auth/access.js'
 import type { Credential } from '../auth/authenticator.js'
-import type { Broker, Subscriber } from '../broker/broker.js'
+import type { Published, Replay, Subscriber } from '../broker/broker.js'
+import { isPromise, type Engine, type Maybe } from '../broker/engine.js'
 import type { AccessDeps } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import {
   encodeAck, encodeError, encodeInfo, encodePong, encodeRefreshAck, fail, parseClientMessage, toWireCode,
-  type ClientMessage, type Failure, type Publish, type Refresh, type Subscribe, type Unsubscribe,
+  type ClientMessage, type Failure, type Publish, type Refresh, type Result, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { FlushBatch, Flushable } from './flush-batch.js'
 import { writeJoined } from './joined-write.js'
@@ -21,7 +22,7 @@ export type GatewayCounters = {
 }
 
 export type ConnectionDeps = {
-  broker: Broker
+  broker: Engine
   log: Logger
   maxBufferedBytes: number
   batch: FlushBatch
@@ -81,6 +82,13 @@ export class Connection implements Subscriber, Flushable {
   private killTimer: NodeJS.Timeout | undefined
   private childLog: Logger | undefined
   private expiryTimer: NodeJS.Timeout | undefined
+  /**
+   * The answer still waiting on the engine (cluster mode), if any. Answers go
+   * out in request order: a later request waits for it, except that a publish
+   * behind publishes only is sent to the engine at once and just answered in turn.
+   */
+  private answering: Promise<void> | undefined
+  private answeringPublishesOnly = false
 
   constructor(
     private readonly ws: WebSocket,
@@ -182,11 +190,20 @@ export class Connection implements Subscriber, Flushable {
     let requestId: string | undefined
     try {
       if (this.hasExpired()) return this.expire()
-      if (isBinary) return this.reject(undefined, BINARY)
+      if (isBinary) return this.inTurn(() => this.reject(undefined, BINARY))
       const parsed = parseClientMessage(textOf(data))
-      if (!parsed.ok) return this.reject(parsed.requestId, parsed.error)
-      requestId = parsed.value.requestId
-      this.dispatch(parsed.value)
+      if (!parsed.ok) return this.inTurn(() => this.reject(parsed.requestId, parsed.error))
+      const msg = parsed.value
+      requestId = msg.requestId
+      // Permission comes before the engine sees the topic; the refusal is answered in turn.
+      const forbidden = this.forbidden(msg)
+      if (forbidden !== undefined) return this.inTurn(() => this.reject(msg.requestId, forbidden))
+      if (this.answering === undefined) return this.track(this.dispatch(msg), msg)
+      if (msg.type === 'publish' && this.answeringPublishesOnly) {
+        const published = this.deps.broker.publish(msg.topic, msg.message)
+        return this.inTurn(() => this.then(published, (result) => this.ackPublish(msg, result)), msg)
+      }
+      this.inTurn(() => this.dispatch(msg), msg)
     } catch (error) {
       this.failed(error, requestId)
     }
@@ -199,20 +216,41 @@ export class Connection implements Subscriber, Flushable {
     this.send(encodeError(requestId, INTERNAL, Date.now()))
   }
 
-  private dispatch(msg: ClientMessage): void {
+  /** Runs `answer` now when nothing is pending, else once the pending answer is out. */
+  private inTurn(answer: () => Maybe<void>, msg?: ClientMessage): void {
+    const before = this.answering
+    if (before === undefined) return this.track(answer(), msg)
+    this.track(before.then(answer), msg)
+  }
+
+  private track(answer: Maybe<void>, msg: ClientMessage | undefined): void {
+    if (!isPromise(answer)) return
+    const publishesOnly = msg?.type === 'publish' && (this.answering === undefined || this.answeringPublishesOnly)
+    const tracked: Promise<void> = answer.catch((error: unknown) => this.failed(error, msg?.requestId)).finally(() => {
+      if (this.answering === tracked) this.answering = undefined
+    })
+    this.answering = tracked
+    this.answeringPublishesOnly = publishesOnly
+  }
+
+  private then<T>(result: Maybe<T>, use: (value: T) => void): Maybe<void> {
+    return isPromise(result) ? result.then(use) : use(result)
+  }
+
+  private dispatch(msg: ClientMessage): Maybe<void> {
     switch (msg.type) {
-      case 'subscribe': return this.subscribe(msg)
-      case 'unsubscribe': return this.unsubscribe(msg)
-      case 'publish': return this.publish(msg)
+      case 'subscribe': return this.then(this.deps.broker.subscribe(msg.topic, this, msg), (result) => this.ackSubscribe(msg, result))
+      case 'unsubscribe': return this.then(this.deps.broker.unsubscribe(msg.topic, this), (result) => this.ackUnsubscribe(msg, result))
+      case 'publish': return this.then(this.deps.broker.publish(msg.topic, msg.message), (result) => this.ackPublish(msg, result))
       case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
-      case 'refresh': return void this.refresh(msg).catch((error: unknown) => this.failed(error, msg.requestId))
+      case 'refresh': return this.refresh(msg)
     }
   }
 
-  private subscribe(msg: Subscribe): void {
-    if (!this.permits('subscribe', msg.topic, msg.requestId)) return
-    const subscribed = this.deps.broker.subscribe(msg.topic, this, msg)
+  private ackSubscribe(msg: Subscribe, subscribed: Result<Replay>): void {
     if (!subscribed.ok) return this.reject(msg.requestId, subscribed.error)
+    // Closed while the engine was subscribing: the subscription it made is let go.
+    if (this.state !== 'open') return void this.deps.broker.unsubscribe(msg.topic, this)
     const { epoch, seq, events, resume } = subscribed.value
     const ack = { requestId: msg.requestId, topic: msg.topic, epoch, seq, replayed: events.length, ...resume }
     this.send(encodeAck(ack, this.deps.broker.now()))
@@ -221,17 +259,13 @@ export class Connection implements Subscriber, Flushable {
     for (const frame of events) this.write(frame)
   }
 
-  private publish(msg: Publish): void {
-    if (!this.permits('publish', msg.topic, msg.requestId)) return
-    const published = this.deps.broker.publish(msg.topic, msg.message)
+  private ackPublish(msg: Publish, published: Result<Published>): void {
     if (!published.ok) return this.reject(msg.requestId, published.error)
     const { id, seq, epoch } = published.value
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))
   }
 
-  private unsubscribe(msg: Unsubscribe): void {
-    if (!this.permits('subscribe', msg.topic, msg.requestId)) return
-    const unsubscribed = this.deps.broker.unsubscribe(msg.topic, this)
+  private ackUnsubscribe(msg: Unsubscribe, unsubscribed: Result<{ name: string }>): void {
     if (!unsubscribed.ok) return this.reject(msg.requestId, unsubscribed.error)
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic }, this.deps.broker.now()))
   }
@@ -262,12 +296,13 @@ export class Connection implements Subscriber, Flushable {
 
   // ---- access control: every operation is checked, and a token's expiry ends the connection ----
 
-  /** False, after answering FORBIDDEN, when the principal may not do this: checked before the topic's existence. */
-  private permits(action: 'publish' | 'subscribe', topic: string, requestId: string | undefined): boolean {
-    if (may(this.auth.principal, action, topic)) return true
+  /** The FORBIDDEN failure for a message this principal may not send; unsubscribing needs subscribe. */
+  private forbidden(msg: ClientMessage): Failure | undefined {
+    if (msg.type === 'ping' || msg.type === 'refresh') return undefined
+    const action = msg.type === 'publish' ? 'publish' : 'subscribe'
+    if (may(this.auth.principal, action, msg.topic)) return undefined
     this.deps.access.refusals.forbidden++
-    this.send(encodeError(requestId, { code: 'FORBIDDEN', message: `this credential does not allow ${action} on topic '${topic}'` }, this.deps.broker.now()))
-    return false
+    return { code: 'FORBIDDEN', message: `this credential does not allow ${action} on topic '${msg.topic}'` }
   }
 
   private hasExpired(): boolean {
@@ -338,7 +373,9 @@ export class Connection implements Subscriber, Flushable {
     this.armExpiry()
     for (const topic of this.deps.broker.subscribedTopics(this)) {
       if (may(auth.principal, 'subscribe', topic)) continue
-      this.deps.broker.unsubscribe(topic, this)
+      // The engine lets go of the subscription at once; a cluster engine's count update may follow later.
+      const left = this.deps.broker.unsubscribe(topic, this)
+      if (isPromise(left)) left.catch((error: unknown) => this.failed(error, undefined))
       this.send(encodeInfo(topic, 'unsubscribed', this.deps.broker.now(), 'FORBIDDEN'))
     }
   }

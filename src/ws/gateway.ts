@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
-import type { Broker } from '../broker/broker.js'
+import type { Engine } from '../broker/engine.js'
 import { may } from '../auth/access.js'
 import { AUTH_SUBPROTOCOL_PREFIX, SUBPROTOCOL, presentedCredential, type AccessDeps } from '../http/auth.js'
 import { parseTarget, type RequestTarget } from '../http/request-target.js'
@@ -16,7 +16,7 @@ const { WebSocketServer } = createRequire(import.meta.url)('ws') as typeof impor
 type WebSocketServer = InstanceType<typeof WebSocketServer>
 
 export type GatewayOptions = {
-  broker: Broker
+  broker: Engine
   log: Logger
   access: AccessDeps
   maxPayloadBytes: number

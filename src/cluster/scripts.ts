@@ -1,0 +1,86 @@
+/**
+ * The Lua scripts: each runs atomically in Redis and touches one topic's keys
+ * (create and delete also the topic list). Numbers are formatted with %d:
+ * Lua's default would write a large seq as 1e+14.
+ */
+
+/** The live subscriber count from a counts hash; a node that stopped refreshing its entry drops out. */
+const SUBSCRIBERS = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function subscribers(key)
+  local now = nowMs()
+  local n = 0
+  local values = redis.call('HVALS', key)
+  for i = 1, #values do
+    local count, expires = string.match(values[i], '^(%d+)@(%d+)$')
+    if count and tonumber(expires) > now then n = n + tonumber(count) end
+  end
+  return n
+end
+`
+
+/**
+ * KEYS meta, stream, counts; ARGV text before the seq, text after it, history
+ * size, channel. Takes the next seq, stores the event and publishes it, or
+ * returns nil when the topic does not exist. → {epoch, seq, subscribers}
+ */
+export const PUBLISH = `${SUBSCRIBERS}
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then return false end
+local seq = string.format('%d', redis.call('HINCRBY', KEYS[1], 's', 1))
+local text = ARGV[1] .. seq .. ARGV[2]
+if ARGV[3] ~= '0' then redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'd', text) end
+redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. seq .. ' ' .. text)
+return {epoch, seq, subscribers(KEYS[3])}
+`
+
+/**
+ * KEYS meta, stream, counts; ARGV first stream id to read ('' reads none),
+ * node id, this node's subscriber count ('' leaves it), its lifetime in ms.
+ * → nil when the topic does not exist, else {epoch, head seq, entries,
+ * subscribers, events held}. The stream ends at the head, so the oldest
+ * held seq is head - held + 1.
+ */
+export const READ = `${SUBSCRIBERS}
+local meta = redis.call('HMGET', KEYS[1], 'e', 's')
+if not meta[1] then return false end
+if ARGV[3] == '0' then
+  redis.call('HDEL', KEYS[3], ARGV[2])
+elseif ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '@' .. string.format('%d', nowMs() + tonumber(ARGV[4])))
+end
+local entries = {}
+if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[2], ARGV[1], '+') end
+return {meta[1], meta[2], entries, subscribers(KEYS[3]), redis.call('XLEN', KEYS[2])}
+`
+
+/**
+ * KEYS topic list, its counter, meta, stream, counts; ARGV name, new epoch,
+ * most topics. A new incarnation starts with an empty stream, so its ids
+ * start again at 1-0. → 'created' | 'exists' | 'full'
+ */
+export const CREATE = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'exists' end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 'full' end
+redis.call('DEL', KEYS[4], KEYS[5])
+redis.call('HSET', KEYS[3], 'e', ARGV[2], 's', '0')
+redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[2]), ARGV[1])
+return 'created'
+`
+
+/**
+ * KEYS topic list, meta, stream, counts; ARGV name, channel. The deletion is
+ * published on the topic's own channel, so every node sees it after the
+ * topic's last event. → the deleted epoch, or nil when there was no topic
+ */
+export const DELETE = `
+local epoch = redis.call('HGET', KEYS[2], 'e')
+redis.call('ZREM', KEYS[1], ARGV[1])
+if not epoch then return false end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('PUBLISH', ARGV[2], epoch .. ' deleted')
+return epoch
+`
