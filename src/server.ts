@@ -6,6 +6,7 @@ import { Broker } from './broker/broker.js'
 import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
+import { addClientScriptRoute } from './http/client-script.js'
 import { addDocsRoutes } from './http/docs.js'
 import { addMetricsRoute } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
@@ -83,7 +84,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const broker = await startEngine(options, clock, log)
   const gateway = new Gateway({ ...options, broker, log, access, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
-  const router = addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec }))
+  const router = addClientScriptRoute(addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec })))
   const metrics = addMetricsRoute(router, {
     brokerStats: () => broker.localStats(),
     node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),

@@ -52,7 +52,7 @@ test('the Dockerfile takes its base as a build argument that defaults to the off
 
 test('the image starts node with the same flags as npm start', () => {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  assert.equal(scripts.start, `tsc && exec ${execForm(dockerfile, /^CMD /).join(' ')}`)
+  assert.ok(scripts.start.endsWith(` && exec ${execForm(dockerfile, /^CMD /).join(' ')}`), scripts.start)
 })
 
 test('docker-compose.yml runs pubsub with every variable at its default and a stop grace beyond the shutdown timeout', () => {
@@ -80,7 +80,7 @@ test('.dockerignore keeps local builds, dependencies and tests out of the build 
   const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
   for (const path of ['node_modules', 'dist', 'test', '.git']) assert.ok(ignored.includes(path), `${path} is not ignored`)
   const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
-  assert.deepEqual([...new Set(sources)].sort(), ['openapi.yaml', 'package-lock.json', 'package.json', 'src', 'tsconfig.json'])
+  assert.deepEqual([...new Set(sources)].sort(), ['openapi.yaml', 'package-lock.json', 'package.json', 'scripts', 'src', 'tsconfig.json'])
   for (const source of sources) assert.ok(!ignored.includes(source), `${source} is copied but ignored`)
 })
 

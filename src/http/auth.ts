@@ -12,7 +12,7 @@ export type AccessDeps = {
 }
 
 /** Routes anyone may call without a credential: a short, explicit list. */
-const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json'])
+const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
   (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/'))
