@@ -13,13 +13,23 @@ const COLORS: Record<TargetName, string> = {
   'ws-corked': '#64748b',
   'ws-plain': '#cbd5e1',
   socketio: '#f59e0b',
+  'cluster-1': '#16a34a',
+  'cluster-2': '#4ade80',
+  'cluster-3': '#bbf7d0',
+  reference: '#93c5fd',
 }
 const LABELS: Record<TargetName, string> = {
   pubsub: 'this service',
   'ws-corked': 'ws, corked (ceiling)',
   'ws-plain': 'ws, plain',
   socketio: 'socket.io rooms',
+  'cluster-1': 'cluster, 1 node',
+  'cluster-2': 'cluster, 2 nodes',
+  'cluster-3': 'cluster, 3 nodes',
+  reference: 'reference build',
 }
+/** Legend entries per row: more would run past the chart's width. */
+const LEGEND_PER_ROW = 5
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const compact = (n: number): string => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n))
@@ -65,8 +75,13 @@ export function renderChart(summary: Summary, machine: Machine): string {
     name: `${fmt(Number(summary.connections[0]?.connections ?? 0))} idle subscribers`,
     bars: summary.connections.map((r) => ({ target: r.target as TargetName, value: Number(r.rssPerConnection) / 1024, text: fmt(Number(r.rssPerConnection) / 1024, 1) })),
   }
-  const legend = (Object.keys(COLORS) as TargetName[]).map((t, i) =>
-    `<rect x="${20 + i * 180}" y="${height - 72}" width="12" height="12" fill="${COLORS[t]}"/><text x="${38 + i * 180}" y="${height - 62}" class="legend">${escape(LABELS[t])}</text>`)
+  // Only the targets this run measured, in the order of the colours.
+  const measured = new Set<string>([...summary.fanout, ...summary.topics, ...summary.connections].map((r) => String(r.target)))
+  const legend = (Object.keys(COLORS) as TargetName[]).filter((t) => measured.has(t)).map((t, i) => {
+    const x = 20 + (i % LEGEND_PER_ROW) * 190
+    const y = height - 72 - (Math.ceil(measured.size / LEGEND_PER_ROW) - 1 - Math.floor(i / LEGEND_PER_ROW)) * 18
+    return `<rect x="${x}" y="${y}" width="12" height="12" fill="${COLORS[t]}"/><text x="${x + 18}" y="${y + 10}" class="legend">${escape(LABELS[t])}</text>`
+  })
   const footer = [
     `${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.date.slice(0, 10)}; medians of every run; server and load generator share the cores.`,
     `Load average from other work on the machine at the start: ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}. Compare ratios within one run, not absolute figures.`,

@@ -1,24 +1,34 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { renderChart } from './chart.js'
+import { estimateCapacity, ESTIMATE_CORES, summarizeAcks, summarizeCluster, summarizeReference, verdicts } from './comparisons.js'
 import { flagValue } from './lib/args.js'
 import { profileClientsInto } from './lib/client-process.js'
 import { fmt } from './lib/format.js'
-import { median } from './lib/stats.js'
+import { medianOf, paired, values, type Runs } from './lib/runs.js'
 import {
   runConnections, runLatency, runThroughput, SHAPES,
   type ConnectionsResult, type LatencyResult, type ThroughputResult, type Timing,
 } from './scenarios.js'
-import { CEILING, TARGETS, type TargetName, type TargetSpec } from './targets.js'
+import {
+  CEILING, CLUSTER_TARGETS, hasRedisServer, IN_MEMORY, referenceTarget, TARGETS, type TargetName, type TargetSpec,
+} from './targets.js'
 
 /**
- * `npm run bench [-- --quick] [--runs N] [--only fanout,topics,latency,connections]
- *   [--targets pubsub,ws-corked,ws-plain,socketio] [--connections N] [--profile DIR] [--latency-share 0.5]`
+ * `npm run bench [-- --quick] [--runs N] [--only fanout,topics,latency,acks,connections]
+ *   [--targets pubsub,ws-corked,ws-plain,socketio,cluster-1,cluster-2,cluster-3,reference]
+ *   [--reference DIR] [--out NAME] [--connections N] [--profile DIR] [--latency-share 0.5]`
  *
  * Runs every target in the same invocation, alternating target by target
  * within each round, and reports medians. Ratios are taken within this run
  * only: the machine is shared, so absolute figures move from run to run.
+ * The cluster targets run where redis-server is installed; `--reference DIR`
+ * adds the service as built in DIR (another checkout, after `npm run build`).
+ * Results go to bench/results/NAME.json and .svg (`latest` unless --out).
  */
+
+/** The acks scenario's offered rate: low enough that nothing queues anywhere. */
+const ACKS_PUBLISHES_PER_SEC = 1_000
 
 type Settings = {
   runs: number
@@ -32,6 +42,8 @@ type Settings = {
   profileDir: string | undefined
   /** The latency scenario's offered rate as a share of the measured fanout capacity. */
   latencyShare: number
+  /** The results' file name, without extension. */
+  out: string
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -41,7 +53,10 @@ function parseArgs(argv: string[]): Settings {
   const only = valueOf('--only')
   const names = valueOf('--targets')?.split(',')
   const profileDir = valueOf('--profile')
-  const targets = TARGETS.filter((t) => !names || names.includes(t.name)).map((t) =>
+  const reference = valueOf('--reference')
+  const known = [...TARGETS, ...(hasRedisServer() ? CLUSTER_TARGETS : []), ...(reference ? [referenceTarget(reference)] : [])]
+  if (!hasRedisServer()) console.log('redis-server is not installed: the cluster targets are left out')
+  const targets = known.filter((t) => !names || names.includes(t.name)).map((t) =>
     profileDir ? { ...t, command: [t.command[0] as string, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...t.command.slice(1)] } : t)
   const latencyShare = Number(valueOf('--latency-share') ?? 0.5)
   return {
@@ -53,12 +68,11 @@ function parseArgs(argv: string[]): Settings {
     timing: quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 3_000 },
     connections: Number(valueOf('--connections') ?? (quick ? 3_000 : 15_000)),
     connectionProcesses: quick ? 3 : 5,
-    scenarios: new Set(only ? only.split(',') : ['fanout', 'topics', 'latency', 'connections']),
+    scenarios: new Set(only ? only.split(',') : ['fanout', 'topics', 'latency', 'acks', 'connections']),
+    out: quick ? 'quick' : valueOf('--out') ?? 'latest',
   }
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: string }
-type Runs<T> = Partial<Record<TargetName, Outcome<T>[]>>
 
 const settings = parseArgs(process.argv.slice(2))
 if (settings.profileDir) profileClientsInto(settings.profileDir)
@@ -66,6 +80,7 @@ const results = {
   fanout: {} as Runs<ThroughputResult>,
   topics: {} as Runs<ThroughputResult>,
   latency: {} as Runs<LatencyResult>,
+  acks: {} as Runs<LatencyResult>,
   connections: {} as Runs<ConnectionsResult>,
 }
 let failures = 0
@@ -97,14 +112,11 @@ async function record<T>(runs: Runs<T>, spec: TargetSpec, what: string, run: () 
   }
 }
 
-const values = <T>(runs: Runs<T>, target: TargetName): T[] =>
-  (runs[target] ?? []).flatMap((o) => (o.ok ? [o.value] : []))
-
-const medianOf = <T>(runs: Runs<T>, target: TargetName, pick: (value: T) => number): number =>
-  median(values(runs, target).map(pick))
+const describeLatency = (v: LatencyResult): string =>
+  `p50 ${fmt(v.p50, 2)} ms, p90 ${fmt(v.p90, 2)}, p99 ${fmt(v.p99, 2)}, max ${fmt(v.max, 2)}; ack p50 ${fmt(v.ackP50, 2)} ms (${fmt(v.achievedPerSec)}/s${v.behind ? ', FELL BEHIND' : ''})`
 
 const describeThroughput = (r: ThroughputResult): string =>
-  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, subscribers ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery, publisher ${fmt(r.publisherCpuMicrosPerDelivery, 3)} µs/delivery`
+  `${fmt(r.deliveriesPerSec)} deliveries/s, ${fmt(r.cpuMicrosPerDelivery, 3)} µs CPU/delivery${r.redisCpuMicrosPerDelivery > 0 ? ` (Redis ${fmt(r.redisCpuMicrosPerDelivery, 3)})` : ''}, server ${fmt(r.serverCores, 2)} cores, ${fmt(r.writesPerDelivery, 3)} writes/delivery, subscribers ${fmt(r.clientCpuMicrosPerDelivery, 3)} µs/delivery, publisher ${fmt(r.publisherCpuMicrosPerDelivery, 3)} µs/delivery`
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg()
@@ -132,16 +144,29 @@ async function main(): Promise<void> {
     const able = settings.targets.filter((t) => t.name === 'pubsub' || t.name === CEILING || sustains(t))
     for (let r = 0; r < settings.runs; r++) {
       for (const spec of rotate(able, r)) {
-        await record(results.latency, spec, 'latency', () => runLatency(spec, offered, settings.timing),
-          (v) => `p50 ${fmt(v.p50, 2)} ms, p90 ${fmt(v.p90, 2)}, p99 ${fmt(v.p99, 2)}, max ${fmt(v.max, 2)} (${fmt(v.achievedPerSec)}/s${v.behind ? ', FELL BEHIND' : ''})`)
+        await record(results.latency, spec, 'latency', () => runLatency(spec, SHAPES.fanout, offered, settings.timing), describeLatency)
+      }
+    }
+  }
+
+  // Only the service's own targets: the baselines acknowledge a publish without doing anything first.
+  const acked = settings.targets.filter((t) => t.name === IN_MEMORY || t.name === 'reference' || t.nodes !== undefined)
+  if (settings.scenarios.has('acks') && acked.length > 0) {
+    const shape = SHAPES.acks
+    console.log(`\npublish → ack at low load: ${fmt(ACKS_PUBLISHES_PER_SEC)} publishes/s, 1 topic × ${shape.subscribersPerTopic} subscribers`)
+    for (let r = 0; r < settings.runs; r++) {
+      for (const spec of rotate(acked, r)) {
+        await record(results.acks, spec, 'acks', () => runLatency(spec, shape, ACKS_PUBLISHES_PER_SEC * shape.subscribersPerTopic, settings.timing), describeLatency)
       }
     }
   }
 
   if (settings.scenarios.has('connections')) {
     console.log(`\n${fmt(settings.connections)} idle subscribers over ${settings.connectionProcesses} client processes`)
+    // One process per target: a cluster's memory is the sum of its nodes', which this scenario does not read.
+    const single = settings.targets.filter((t) => t.nodes === undefined)
     for (let r = 0; r < settings.runs; r++) {
-      for (const spec of rotate(settings.targets, r)) {
+      for (const spec of rotate(single, r)) {
         await record(results.connections, spec, 'connections', () => runConnections(spec, settings.connections, settings.connectionProcesses),
           (v) => `${fmt(v.rssPerConnection / 1024, 2)} KiB/connection, connected in ${fmt(v.connectMs)} ms, one event reached all in ${fmt(v.reachAllMs, 1)} ms (CPU: server ${fmt(v.reachAllServerCpuMs)} ms, clients ${fmt(v.reachAllClientCpuMs)} ms), idle ${fmt(v.idleRssBytes / 2 ** 20, 1)} MiB, start-up ${fmt(v.startupMs)} ms`)
       }
@@ -163,7 +188,7 @@ async function main(): Promise<void> {
 
   const dir = new URL('../../results/', import.meta.url)
   mkdirSync(dir, { recursive: true })
-  const base = settings.quick ? 'quick' : 'latest'
+  const base = settings.out
   writeFileSync(new URL(`${base}.json`, dir), JSON.stringify({ machine, settings: { ...settings, scenarios: [...settings.scenarios] }, summary, runs: results }, null, 2) + '\n')
   writeFileSync(new URL(`${base}.svg`, dir), renderChart(summary, machine))
   console.log(`wrote bench/results/${base}.json and bench/results/${base}.svg`)
@@ -188,37 +213,29 @@ export type ThroughputSummary = {
   runs: number
 }
 
-/** Per round, `pick` of the target's run over the ceiling's run of the same round; rounds where either failed are left out. */
-function pairedRatio(runs: Runs<ThroughputResult>, target: TargetName, pick: (r: ThroughputResult) => number): number {
-  const ceiling = runs[CEILING] ?? []
-  const ratios = (runs[target] ?? []).flatMap((outcome, round) => {
-    const base = ceiling[round]
-    return outcome.ok && base?.ok ? [pick(outcome.value) / pick(base.value)] : []
-  })
-  return median(ratios)
-}
 export type Summary = ReturnType<typeof summarize>
 
 function summarizeThroughput(runs: Runs<ThroughputResult>): ThroughputSummary[] {
   const ceilingRate = medianOf(runs, CEILING, (r) => r.deliveriesPerSec)
   const ceilingCpu = medianOf(runs, CEILING, (r) => r.cpuMicrosPerDelivery)
-  return TARGETS.filter((t) => runs[t.name]).map((t) => {
+  return settings.targets.filter((t) => runs[t.name]).map((t) => {
     const deliveriesPerSec = medianOf(runs, t.name, (r) => r.deliveriesPerSec)
     const cpuMicrosPerDelivery = medianOf(runs, t.name, (r) => r.cpuMicrosPerDelivery)
     return {
       target: t.name, label: t.label, deliveriesPerSec, cpuMicrosPerDelivery,
       writesPerDelivery: medianOf(runs, t.name, (r) => r.writesPerDelivery),
       vsCeiling: deliveriesPerSec / ceilingRate, cpuVsCeiling: cpuMicrosPerDelivery / ceilingCpu,
-      pairedVsCeiling: pairedRatio(runs, t.name, (r) => r.deliveriesPerSec),
-      pairedCpuVsCeiling: pairedRatio(runs, t.name, (r) => r.cpuMicrosPerDelivery),
+      pairedVsCeiling: paired(runs, t.name, CEILING, (r) => r.deliveriesPerSec),
+      pairedCpuVsCeiling: paired(runs, t.name, CEILING, (r) => r.cpuMicrosPerDelivery),
       runs: values(runs, t.name).length,
     }
   })
 }
 
 function summarize() {
+  const cluster = summarizeCluster(results, settings.targets)
   const pick = <T, K extends keyof T>(runs: Runs<T>, keys: K[]) =>
-    TARGETS.filter((t) => runs[t.name]).map((t) => {
+    settings.targets.filter((t) => runs[t.name]).map((t) => {
       const row: Record<string, number | string> = { target: t.name, label: t.label, runs: values(runs, t.name).length }
       for (const key of keys) row[key as string] = medianOf(runs, t.name, (v) => Number(v[key]))
       return row
@@ -226,8 +243,12 @@ function summarize() {
   return {
     fanout: summarizeThroughput(results.fanout),
     topics: summarizeThroughput(results.topics),
-    latency: pick(results.latency, ['offeredPerSec', 'achievedPerSec', 'p50', 'p90', 'p99', 'max']),
+    latency: pick(results.latency, ['offeredPerSec', 'achievedPerSec', 'p50', 'p90', 'p99', 'max', 'ackP50']),
     connections: pick(results.connections, ['connections', 'rssPerConnection', 'connectMs', 'reachAllMs', 'reachAllServerCpuMs', 'reachAllClientCpuMs', 'idleRssBytes', 'startupMs']),
+    cluster,
+    acks: summarizeAcks(results.acks, settings.targets),
+    reference: summarizeReference(results),
+    capacity: [estimateCapacity(cluster.fanout, 'fanout'), estimateCapacity(cluster.topics, 'topics')].flatMap((c) => (c ? [c] : [])),
   }
 }
 
@@ -253,6 +274,24 @@ function printSummary(summary: Summary): void {
     summary.latency.map((r) => [String(r.label), fmt(Number(r.offeredPerSec)), fmt(Number(r.achievedPerSec)), fmt(Number(r.p50), 2), fmt(Number(r.p90), 2), fmt(Number(r.p99), 2), fmt(Number(r.max), 2), String(r.runs)]))
   printTable('connections: idle subscribers (medians)', ['target', 'connections', 'KiB RSS/conn', 'connect ms', 'reach-all ms', 'its server CPU ms', 'its client CPU ms', 'idle RSS MiB', 'start-up ms', 'runs'],
     summary.connections.map((r) => [String(r.label), fmt(Number(r.connections)), fmt(Number(r.rssPerConnection) / 1024, 2), fmt(Number(r.connectMs)), fmt(Number(r.reachAllMs), 1), fmt(Number(r.reachAllServerCpuMs)), fmt(Number(r.reachAllClientCpuMs)), fmt(Number(r.idleRssBytes) / 2 ** 20, 1), fmt(Number(r.startupMs)), String(r.runs)]))
+  printClusterSummary(summary)
+}
+
+function printClusterSummary(summary: Summary): void {
+  const clusterHeader = ['target', 'deliveries/s', 'CPU µs/delivery', 'of which Redis', 'vs in-memory', 'vs 1 node', 'runs']
+  for (const scenario of ['fanout', 'topics'] as const) {
+    printTable(`${scenario}, cluster: CPU of every node and redis-server (medians; ratios are medians of per-round ratios)`, clusterHeader,
+      summary.cluster[scenario].map((r) => [r.label, fmt(r.deliveriesPerSec), fmt(r.cpuMicrosPerDelivery, 3), fmt(r.redisCpuMicrosPerDelivery, 3), `${fmt(r.cpuVsInMemory, 2)}×`, `${fmt(r.cpuVsOneNode, 2)}×`, String(r.runs)]))
+  }
+  printTable(`acks: publish → ack at low load, ms (medians)`, ['target', 'ack p50', 'ack p90', 'ack p99', 'deliver p50', 'ack p50 over in-memory', 'runs'],
+    summary.acks.map((r) => [r.label, fmt(r.ackP50, 2), fmt(r.ackP90, 2), fmt(r.ackP99, 2), fmt(r.deliverP50, 2), fmt(r.ackP50OverInMemory, 2), String(r.runs)]))
+  printTable('this service over the reference build (1.00× = unchanged; medians of per-round ratios)', ['measure', 'this service', 'reference', 'ratio'],
+    summary.reference.map((r) => [r.what, fmt(r.service, 2), fmt(r.reference, 2), `${fmt(r.ratio, 3)}×`]))
+  printTable(`what a ${ESTIMATE_CORES}-core host would carry, from the per-delivery costs with the most nodes (Redis on one core, nodes on the rest)`,
+    ['scenario', 'node µs/delivery', 'Redis µs/delivery', 'deliveries/s', 'bound by'],
+    summary.capacity.map((c) => [c.scenario, fmt(c.nodeCpuMicros, 3), fmt(c.redisCpuMicros, 3), fmt(c.deliveriesPerSec), c.boundBy]))
+  const lines = verdicts(summary.cluster, summary.acks)
+  if (lines.length > 0) console.log(`\ncluster targets\n${lines.join('\n')}`)
 }
 
 await main()

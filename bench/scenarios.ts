@@ -1,7 +1,8 @@
 import { ClientProcess } from './lib/client-process.js'
+import { startDeployment, type Deployment } from './lib/deployment.js'
 import { DIALECTS, nowMicros, payloadJson } from './lib/dialect.js'
 import type { PublishPlan, PublisherCommand, PublisherReport, SubscriberCommand, SubscriberReport, Target } from './lib/messages.js'
-import { cpuSeconds, createTopics, rssBytes, sleep, startServerProcess, writeSyscalls, type ServerProcess } from './lib/proc.js'
+import { cpuSeconds, createTopics, rssBytes, sleep, writeSyscalls } from './lib/proc.js'
 import { openRawClient } from './lib/raw-client.js'
 import { Histogram } from './lib/stats.js'
 import type { TargetSpec } from './targets.js'
@@ -30,14 +31,18 @@ export type LoadShape = { topics: number; subscribersPerTopic: number; publisher
 export const SHAPES = {
   fanout: { topics: 1, subscribersPerTopic: 1_000, publishers: 1, subscriberProcesses: 2, window: 48 },
   topics: { topics: 100, subscribersPerTopic: 10, publishers: 10, subscriberProcesses: 2, window: 64 },
+  /** Low load, for publish → ack latency: a few subscribers on every node, a publish every millisecond or so. */
+  acks: { topics: 1, subscribersPerTopic: 30, publishers: 1, subscriberProcesses: 1, window: 0 },
 } satisfies Record<string, LoadShape>
 
 export type Timing = { warmupMs: number; measureMs: number }
 
 export type ThroughputResult = {
   deliveriesPerSec: number
-  /** Server CPU (user + system) per delivery, in microseconds. */
+  /** Server CPU (user + system) per delivery, in microseconds: every node and, in a cluster, redis-server. */
   cpuMicrosPerDelivery: number
+  /** The part of it that redis-server used (0 without one). */
+  redisCpuMicrosPerDelivery: number
   /** Server CPU use over the measured interval, in cores. */
   serverCores: number
   /** The subscriber processes' CPU per delivery, in microseconds: what the generator costs. */
@@ -50,7 +55,14 @@ export type ThroughputResult = {
   startupMs: number
 }
 
-export type LatencyResult = { offeredPerSec: number; achievedPerSec: number; p50: number; p90: number; p99: number; max: number; samples: number; behind: boolean }
+export type LatencyResult = {
+  offeredPerSec: number; achievedPerSec: number
+  /** Publish → deliver, over every subscriber, in ms. */
+  p50: number; p90: number; p99: number; max: number; samples: number
+  /** Publish → ack at the publisher, in ms. */
+  ackP50: number; ackP90: number; ackP99: number
+  behind: boolean
+}
 
 export type ConnectionsResult = {
   connections: number
@@ -67,12 +79,12 @@ export type ConnectionsResult = {
 
 const topicNames = (count: number): string[] => Array.from({ length: count }, (_, i) => `bench-${i}`)
 
-async function withServer<T>(spec: TargetSpec, use: (server: ServerProcess, target: Target) => Promise<T>): Promise<T> {
-  const server = await startServerProcess(spec.command, spec.env)
+async function withDeployment<T>(spec: TargetSpec, use: (deployment: Deployment, target: Target) => Promise<T>): Promise<T> {
+  const deployment = await startDeployment(spec)
   try {
-    return await use(server, { host: '127.0.0.1', port: server.port, dialect: spec.dialect })
+    return await use(deployment, deployment.target)
   } finally {
-    await server.stop()
+    await deployment.stop()
   }
 }
 
@@ -117,7 +129,8 @@ function relayProgress(subscribers: Subscribers[], publisher: Publisher | undefi
 }
 
 /** CPU seconds (user + system) the processes have used so far. */
-const cpuOfAll = (processes: { pid: number }[]): number => processes.reduce((sum, p) => sum + cpuSeconds(p.pid), 0)
+const cpuOfAll = (pids: number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+const pidsOf = (processes: { pid: number }[]): number[] => processes.map((p) => p.pid)
 
 function assertHealthy(processes: { failure: string | undefined }[]): void {
   const failure = processes.find((p) => p.failure)?.failure
@@ -128,9 +141,9 @@ type Drive = { shape: LoadShape; plan: PublishPlan; timing: Timing }
 
 /** One measured run: subscribe, publish for warm-up + measure, stop, wait until every event has arrived everywhere. */
 async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
-  return withServer(spec, async (server, target) => {
+  return withDeployment(spec, async (deployment, target) => {
     const topics = topicNames(shape.topics)
-    await createTopics(server.port, topics)
+    await createTopics(target.ports[0] as number, topics)
     const connections = topics.flatMap((topic) => Array.from({ length: shape.subscribersPerTopic }, () => topic))
     const subscribers = await openSubscribers(target, connections, shape.subscriberProcesses)
     const publisher = new ClientProcess<PublisherCommand, PublisherReport>(script('publisher'), 'publisher')
@@ -141,10 +154,13 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
       const delivered = relayProgress(subscribers, publisher)
       publisher.send({ cmd: 'go' })
       await sleep(timing.warmupMs)
-      for (const p of subscribers) p.send({ cmd: 'measure' })
+      for (const p of everyone) p.send({ cmd: 'measure' })
+      const nodePids = pidsOf(deployment.nodes)
+      const redisPids = deployment.redis ? [deployment.redis.pid] : []
       const sample = () => ({
-        at: performance.now(), total: delivered(), cpu: cpuSeconds(server.pid),
-        clientCpu: cpuOfAll(subscribers), publisherCpu: cpuSeconds(publisher.pid), writes: writeSyscalls(server.pid),
+        at: performance.now(), total: delivered(), cpu: cpuOfAll(deployment.pids), redisCpu: cpuOfAll(redisPids),
+        clientCpu: cpuOfAll(pidsOf(subscribers)), publisherCpu: cpuSeconds(publisher.pid),
+        writes: nodePids.reduce((sum, pid) => sum + writeSyscalls(pid), 0),
       })
       const start = sample()
       await sleep(timing.measureMs)
@@ -164,7 +180,11 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
       for (const d of done) latency.merge(Histogram.fromSparse(d.latency))
       const seconds = (end.at - start.at) / 1000
       const deliveries = end.total - start.total
-      return { server, seconds, deliveries, cpu: end.cpu - start.cpu, clientCpu: end.clientCpu - start.clientCpu, publisherCpu: end.publisherCpu - start.publisherCpu, writes: end.writes - start.writes, latency, behind: stopped.behind }
+      return {
+        seconds, deliveries, cpu: end.cpu - start.cpu, redisCpu: end.redisCpu - start.redisCpu,
+        clientCpu: end.clientCpu - start.clientCpu, publisherCpu: end.publisherCpu - start.publisherCpu, writes: end.writes - start.writes,
+        latency, ackLatency: Histogram.fromSparse(stopped.ackLatency), behind: stopped.behind, startupMs: deployment.nodes[0]?.startupMs ?? Number.NaN,
+      }
     } finally {
       await Promise.all(everyone.map((p) => p.close()))
     }
@@ -176,18 +196,18 @@ export async function runThroughput(spec: TargetSpec, shape: LoadShape, timing: 
   return {
     deliveriesPerSec: run.deliveries / run.seconds,
     cpuMicrosPerDelivery: (run.cpu / run.deliveries) * 1e6,
+    redisCpuMicrosPerDelivery: (run.redisCpu / run.deliveries) * 1e6,
     serverCores: run.cpu / run.seconds,
     clientCpuMicrosPerDelivery: (run.clientCpu / run.deliveries) * 1e6,
     publisherCpuMicrosPerDelivery: (run.publisherCpu / run.deliveries) * 1e6,
     writesPerDelivery: run.writes / run.deliveries,
     deliveries: run.deliveries,
-    startupMs: run.server.startupMs,
+    startupMs: run.startupMs,
   }
 }
 
-/** Fan-out at a fixed offered rate, in deliveries per second. */
-export async function runLatency(spec: TargetSpec, deliveriesPerSec: number, timing: Timing): Promise<LatencyResult> {
-  const shape = SHAPES.fanout
+/** A load shape at a fixed offered rate, in deliveries per second. */
+export async function runLatency(spec: TargetSpec, shape: LoadShape, deliveriesPerSec: number, timing: Timing): Promise<LatencyResult> {
   const perSecond = deliveriesPerSec / (shape.topics * shape.subscribersPerTopic)
   const plan: PublishPlan = { mode: 'rate', perSecond, maxInFlight: 10_000 }
   const run = await drive(spec, { shape, plan, timing })
@@ -200,6 +220,9 @@ export async function runLatency(spec: TargetSpec, deliveriesPerSec: number, tim
     p99: h.quantileMs(0.99),
     max: h.max / 1000,
     samples: h.total,
+    ackP50: run.ackLatency.quantileMs(0.5),
+    ackP90: run.ackLatency.quantileMs(0.9),
+    ackP99: run.ackLatency.quantileMs(0.99),
     behind: run.behind,
   }
 }
@@ -208,7 +231,9 @@ const SETTLE_MS = 1_000
 
 /** Many idle subscribers on one topic: memory per connection, time to connect, time for one event to reach all. */
 export async function runConnections(spec: TargetSpec, count: number, processes: number): Promise<ConnectionsResult> {
-  return withServer(spec, async (server, target) => {
+  return withDeployment(spec, async ({ nodes }, target) => {
+    const [server] = nodes
+    if (!server) throw new Error('the deployment has no server')
     const [topic] = topicNames(1) as [string]
     await createTopics(server.port, [topic])
     await sleep(SETTLE_MS)
@@ -220,10 +245,10 @@ export async function runConnections(spec: TargetSpec, count: number, processes:
       await sleep(SETTLE_MS)
       const rssPerConnection = (rssBytes(server.pid) - idleRssBytes) / count
       for (const p of subscribers) p.send({ cmd: 'measure' })
-      const cpuBefore = { server: cpuSeconds(server.pid), clients: cpuOfAll(subscribers) }
+      const cpuBefore = { server: cpuSeconds(server.pid), clients: cpuOfAll(pidsOf(subscribers)) }
       const reachAllMs = await publishOnce(target, topic, subscribers)
       const reachAllServerCpuMs = (cpuSeconds(server.pid) - cpuBefore.server) * 1000
-      const reachAllClientCpuMs = (cpuOfAll(subscribers) - cpuBefore.clients) * 1000
+      const reachAllClientCpuMs = (cpuOfAll(pidsOf(subscribers)) - cpuBefore.clients) * 1000
       assertHealthy(subscribers)
       return {
         connections: count, idleRssBytes, rssPerConnection, connectMs, reachAllMs, reachAllServerCpuMs, reachAllClientCpuMs, startupMs: server.startupMs,
@@ -239,7 +264,7 @@ async function publishOnce(target: Target, topic: string, subscribers: Subscribe
   const dialect = DIALECTS[target.dialect]
   let ready: () => void = () => {}
   const isReady = new Promise<void>((resolve) => { ready = resolve })
-  const client = await openRawClient(target.host, target.port, dialect.path, (frame) => {
+  const client = await openRawClient(target.host, target.ports[0] as number, dialect.path, (frame) => {
     if (dialect.isReady(frame)) ready()
   }, () => {})
   for (const frame of dialect.hello) client.sendText(frame)

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DialectName } from './lib/dialect.js'
 
-export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio'
+export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio' | 'cluster-1' | 'cluster-2' | 'cluster-3' | 'reference'
 
 export type TargetSpec = {
   name: TargetName
@@ -11,6 +12,8 @@ export type TargetSpec = {
   command: string[]
   env: Record<string, string>
   dialect: DialectName
+  /** Set: a cluster of this many nodes (each `command`, with REDIS_URL) on one redis-server of the run's own. */
+  nodes?: number
 }
 
 /** Relative to the working directory (as `dist/main.js` is), so results name no machine's folders. */
@@ -20,7 +23,7 @@ const baseline = (file: string, ...args: string[]): string[] =>
 const PRODUCTION = { NODE_ENV: 'production' }
 
 /** What `npm start` runs once it has compiled (`exec node <flags> dist/main.js`), with this node. */
-function startCommand(): string[] {
+export function startCommand(): string[] {
   const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }
   const [program, ...args] = (scripts.start.split('&&').at(-1) ?? '').trim().replace(/^exec\s+/, '').split(/\s+/)
   if (program !== 'node') throw new Error(`npm start should end with a node command: ${scripts.start}`)
@@ -42,3 +45,30 @@ export const TARGETS: readonly TargetSpec[] = [
 ]
 
 export const CEILING: TargetName = 'ws-corked'
+
+/** The in-memory service: what the cluster targets and a reference build are compared with. */
+export const IN_MEMORY: TargetName = 'pubsub'
+
+const clusterOf = (nodes: 1 | 2 | 3): TargetSpec => ({
+  name: `cluster-${nodes}`,
+  label: `cluster, ${nodes} node${nodes === 1 ? '' : 's'}`,
+  command: startCommand(),
+  env: { ...PRODUCTION, LOG_LEVEL: 'warn' },
+  dialect: 'pubsub',
+  nodes,
+})
+
+/** One, two and three nodes of the service on one Redis; they run only where redis-server is installed. */
+export const CLUSTER_TARGETS: readonly TargetSpec[] = [clusterOf(1), clusterOf(2), clusterOf(3)]
+
+export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+
+/**
+ * The service as built in another checkout (`--reference DIR`, holding a
+ * `dist/` and `openapi.yaml` like this one): the same command and settings,
+ * to compare a change with the code before it in one run.
+ */
+export function referenceTarget(dir: string): TargetSpec {
+  const command = startCommand().map((part) => (part.endsWith('dist/main.js') ? join(dir, part) : part))
+  return { name: 'reference', label: 'reference build', command, env: { ...PRODUCTION, LOG_LEVEL: 'warn' }, dialect: 'pubsub' }
+}

@@ -1,6 +1,7 @@
 import { DIALECTS, nowMicros, payloadJson, type Dialect } from '../lib/dialect.js'
-import { toParent, type PublishPlan, type PublisherCommand } from '../lib/messages.js'
+import { portFor, toParent, type PublishPlan, type PublisherCommand } from '../lib/messages.js'
 import { openRawClient, type RawClient } from '../lib/raw-client.js'
+import { Histogram } from '../lib/stats.js'
 
 /**
  * A client process holding the publisher connections. Topic i is published
@@ -8,7 +9,9 @@ import { openRawClient, type RawClient } from '../lib/raw-client.js'
  * `window` events ahead of its slowest subscriber (the subscriber processes
  * report what they have seen), so the server is measured at full speed
  * without queues growing until a slow-consumer limit trips. In `rate` mode
- * events leave at a fixed rate, spread over the topics.
+ * events leave at a fixed rate, spread over the topics, and once measuring
+ * each ack's delay after its publish is recorded. Publisher i connects to
+ * node i of the target (round the nodes).
  */
 
 /** One connection and the topics it publishes, with the one it tries next. */
@@ -32,6 +35,9 @@ let behind = false
 let nextRequestId = 1
 /** Rate mode spreads its publishes over all topics in turn. */
 let nextRateTopic = 0
+/** Rate mode, once measuring: when each publish awaiting its ack left, by request id, in µs. */
+let sentAtById: Map<number, number> | undefined
+let ackLatency = new Histogram()
 
 function fail(reason: string): void {
   toParent({ type: 'failed', reason })
@@ -61,6 +67,7 @@ function connect(command: Extract<PublisherCommand, { cmd: 'open' }>, position: 
         // the topics' windows move with progress reports, which pump on their own.
         const wasFull = publisher.unacked === ACK_WINDOW
         publisher.unacked--
+        if (sentAtById) recordAck(frame)
         if (stopping && publishers.every((p) => p.unacked === 0)) stopping()
         else if (wasFull) pumpPublisher(publisher)
         return
@@ -80,7 +87,7 @@ function connect(command: Extract<PublisherCommand, { cmd: 'open' }>, position: 
       if (publisher) fail(`a publisher was disconnected: ${reason}`)
       else reject(new Error(reason))
     }
-    openRawClient(command.target.host, command.target.port, dialect.path, onText, onClose).then((opened) => {
+    openRawClient(command.target.host, portFor(command.target, position), dialect.path, onText, onClose).then((opened) => {
       client = opened
       for (const frame of dialect.hello) opened.sendText(frame)
       if (dialect.hello.length === 0) resolvePublisher()
@@ -92,7 +99,18 @@ function publishOne(index: number): void {
   const publisher = publishers[index % publishers.length] as Publisher
   const n = ++(sent[index] as number)
   publisher.unacked++
-  publisher.client.sendText(dialect.publish(topics[index] as string, nextRequestId++, payloadJson(n, nowMicros(), payloadBytes)))
+  const requestId = nextRequestId++
+  const sentAt = nowMicros()
+  sentAtById?.set(requestId, sentAt)
+  publisher.client.sendText(dialect.publish(topics[index] as string, requestId, payloadJson(n, sentAt, payloadBytes)))
+}
+
+function recordAck(frame: Buffer): void {
+  const requestId = dialect.ackRequestId(frame)
+  const sentAt = requestId === undefined ? undefined : sentAtById?.get(requestId)
+  if (requestId === undefined || sentAt === undefined) return
+  sentAtById?.delete(requestId)
+  ackLatency.record(nowMicros() - sentAt)
 }
 
 /** Window mode: fills every publisher's windows. */
@@ -139,7 +157,7 @@ function stop(): void {
     stopping = undefined
     const counts: Record<string, number> = {}
     topics.forEach((topic, i) => { counts[topic] = sent[i] as number })
-    toParent({ type: 'stopped', sent: counts, behind })
+    toParent({ type: 'stopped', sent: counts, behind, ackLatency: ackLatency.toSparse() })
   }
   if (publishers.every((p) => p.unacked === 0)) report()
   else stopping = report
@@ -154,6 +172,11 @@ process.on('message', (command: PublisherCommand) => {
       running = true
       if (plan.mode === 'rate') startRate(plan.perSecond, plan.maxInFlight)
       else pump()
+      return
+    case 'measure':
+      if (plan.mode !== 'rate') return
+      sentAtById = new Map()
+      ackLatency = new Histogram()
       return
     case 'progress':
       topics.forEach((topic, i) => {

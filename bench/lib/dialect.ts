@@ -18,6 +18,8 @@ export type Dialect = {
   publish(topic: string, requestId: number, payloadJson: string): string
   isEvent(frame: Buffer): boolean
   isAck(frame: Buffer): boolean
+  /** The request id an ack answers (the number `publish` was given), for publish → ack latency. */
+  ackRequestId(frame: Buffer): number | undefined
   /** The frame to answer with, for application-level heartbeats (socket.io's "2" → "3"). */
   heartbeatReply(frame: Buffer): string | undefined
   /** The event object inside a frame, for the sampled full parse. */
@@ -33,6 +35,7 @@ function startsWith(frame: Buffer, prefix: Buffer): boolean {
 
 const PUBSUB_EVENT = Buffer.from('{"type":"event"')
 const PUBSUB_ACK = Buffer.from('{"type":"ack"')
+const PUBSUB_REQUEST_ID = Buffer.from('"request_id":"')
 
 const pubsub: Dialect = {
   path: '/ws',
@@ -43,6 +46,10 @@ const pubsub: Dialect = {
   publish: (topic, id, payload) => `{"type":"publish","topic":"${topic}","request_id":"${id}","message":{"payload":${payload}}}`,
   isEvent: (frame) => startsWith(frame, PUBSUB_EVENT),
   isAck: (frame) => startsWith(frame, PUBSUB_ACK),
+  ackRequestId: (frame) => {
+    const at = frame.indexOf(PUBSUB_REQUEST_ID)
+    return at < 0 ? undefined : readDigits(frame, at + PUBSUB_REQUEST_ID.length).value
+  },
   heartbeatReply: () => undefined,
   eventOf: (frame) => JSON.parse(frame.toString()),
 }
@@ -62,6 +69,7 @@ const socketio: Dialect = {
   publish: (topic, id, payload) => `42${id}["publish","${topic}",{"payload":${payload}}]`,
   isEvent: (frame) => startsWith(frame, SIO_EVENT),
   isAck: (frame) => startsWith(frame, SIO_ACK),
+  ackRequestId: (frame) => readDigits(frame, SIO_ACK.length).value,
   heartbeatReply: (frame) => (frame.length === 1 && startsWith(frame, SIO_PING) ? '3' : undefined),
   eventOf: (frame) => {
     const packet: unknown = JSON.parse(frame.subarray(2).toString())

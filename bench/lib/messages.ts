@@ -2,7 +2,15 @@ import type { DialectName } from './dialect.js'
 
 /** Messages between the orchestrator and its client processes (over the fork IPC channel). */
 
-export type Target = { host: string; port: number; dialect: DialectName }
+/**
+ * Where clients connect: one port per node of the target (one for a single
+ * server). Connection i of a client process goes to `ports[i % ports.length]`,
+ * so every process spreads its connections over the nodes.
+ */
+export type Target = { host: string; ports: number[]; dialect: DialectName }
+
+/** The port connection `index` of a client process uses. */
+export const portFor = (target: Target, index: number): number => target.ports[index % target.ports.length] as number
 
 export type SubscriberCommand =
   | { cmd: 'open'; target: Target; topics: string[]; concurrency: number; reportEveryMs: number }
@@ -24,12 +32,14 @@ export type PublishPlan =
 export type PublisherCommand =
   | { cmd: 'open'; target: Target; topics: string[]; publishers: number; payloadBytes: number; plan: PublishPlan }
   | { cmd: 'go' }
+  /** Start (or restart) recording publish → ack latencies; only rate mode records them. */
+  | { cmd: 'measure' }
   | { cmd: 'progress'; minByTopic: Record<string, number> }
   | { cmd: 'stop' }
 
 export type PublisherReport =
   | { type: 'ready' }
-  | { type: 'stopped'; sent: Record<string, number>; behind: boolean }
+  | { type: 'stopped'; sent: Record<string, number>; behind: boolean; ackLatency: { pairs: number[]; max: number } }
   | { type: 'failed'; reason: string }
 
 /** Sends a message to the parent; one sent as the parent hangs up is dropped, not thrown. */

@@ -10,6 +10,13 @@
  * ended, and the segment must see seqs one apart. Because seqs must be
  * contiguous, "every required publish arrived" is just: the required seqs lie
  * between the first and last seq the segment received.
+ *
+ * In a cluster a publish acknowledged by one node reaches the others a moment
+ * later, so a segment there ends once it has caught up (received the highest
+ * seq it requires) rather than at a ping. A segment whose node was killed
+ * goes on through a resume on another node, from its last seq, and is checked
+ * as one; where the server cannot resume, it is cut: what it received must
+ * still be one apart, but what its node had not yet sent may be missing.
  */
 
 /** How many recent seqs per topic keep their message id for the cross-check. */
@@ -25,8 +32,21 @@ export class Segment {
   maxRequired = 0
   /** Set when a topic_deleted info ended it: publishes acked later still count, as they were accepted before the delete. */
   deleted = false
+  /** The topic's epoch and head from the subscribe ack: where a resume starts when nothing has arrived yet. */
+  epoch: string | undefined
+  head = 0
 
   constructor(readonly topic: string, readonly owner: string, readonly floor: number) {}
+
+  /** Every seq it requires so far has arrived (seqs arrive in order, so the highest is enough). */
+  get caughtUp(): boolean {
+    return this.maxRequired === 0 || (this.last ?? 0) >= this.maxRequired
+  }
+
+  /** The position to resume from: the last seq received, else the head when it subscribed. */
+  get resumeSeq(): number {
+    return this.last ?? this.head
+  }
 }
 
 type TopicRecord = { segments: Set<Segment>; maxAcked: number; ids: Map<number, string> }
@@ -38,6 +58,8 @@ export class DeliveryChecker {
   publishesAcked = 0
   eventsChecked = 0
   segmentsChecked = 0
+  /** Segments cut by a node's death without a resume. */
+  segmentsCut = 0
   /** Required events that never arrived. */
   lost = 0
   /** Events that arrived twice or out of order. */
@@ -127,6 +149,12 @@ export class DeliveryChecker {
       this.lost += Math.max(0, first - segment.minRequired) + Math.max(0, segment.maxRequired - last)
       this.fail(`${segment.owner} on '${segment.topic}': received seqs ${first}..${last}, must include ${segment.minRequired}..${segment.maxRequired}`)
     }
+  }
+
+  /** A segment whose node died and which could not be resumed: only what arrived is judged (by event()). */
+  cut(segment: Segment): void {
+    this.topics.get(segment.topic)?.segments.delete(segment)
+    this.segmentsCut++
   }
 
   /** Segments still open: settled at the end, once every publisher's acks are in. */

@@ -1,6 +1,7 @@
-import { request } from '../helpers.js'
-import { CheckedSubscriber, open, Publisher, type Tally } from './clients.js'
+import { request, type HttpResult } from '../helpers.js'
+import { CheckedSubscriber, newTally, open, Publisher, type Barrier, type Connection } from './clients.js'
 import type { DeliveryChecker } from './checker.js'
+import type { SoakNode, SoakNodes } from './nodes.js'
 import { between, delay, pick, settlesWithin } from './util.js'
 
 /** The soak's traffic: who connects, subscribes, publishes and misbehaves, and how often. */
@@ -35,13 +36,15 @@ export const LOAD = {
   slowConsumerBacklogBytes: 6 * 1_048_576,
 }
 
-export type LoadTarget = { url: string; wsUrl: string; heartbeatIntervalMs: number; historySize: number }
+export type LoadTarget = { nodes: SoakNodes; heartbeatIntervalMs: number; historySize: number }
 
 export class SoakLoad {
-  readonly tally: Tally = { internalErrors: 0, refusedForDeletedTopic: 0 }
+  readonly tally = newTally()
   readonly counts = { churnSubscribers: 0, topicsCreated: 0, slowConsumers: 0, slowDropped: 0, slowNotJudged: 0, muteClients: 0, muteTerminated: 0 }
   private readonly stableTopics = Array.from({ length: LOAD.stableTopics }, (_, i) => `soak-${i}`)
   private readonly churnTopics: string[] = []
+  /** Churn topics whose delete is on its way. */
+  private readonly deleting = new Set<string>()
   private stable: CheckedSubscriber[] = []
   private publishers: Publisher[] = []
   private firehose: Publisher | undefined
@@ -53,19 +56,26 @@ export class SoakLoad {
   private endedAt: number | undefined
   private timers: NodeJS.Timeout[] = []
 
-  constructor(private readonly target: LoadTarget, private readonly checker: DeliveryChecker) {}
+  /** In a cluster a subscription ends once it has caught up: another node's acks run ahead of this node's events. */
+  private readonly barrier: Barrier
+
+  constructor(private readonly target: LoadTarget, private readonly checker: DeliveryChecker) {
+    this.barrier = target.nodes.clustered ? 'catch-up' : 'ping'
+  }
 
   async start(): Promise<void> {
-    const { url, wsUrl, historySize } = this.target
-    for (const topic of [...this.stableTopics, 'firehose']) await request(url, 'POST', '/topics', { name: topic })
+    const { historySize } = this.target
+    for (const topic of [...this.stableTopics, 'firehose']) await this.rest('POST', '/topics', { name: topic })
+    // Stable clients move to another node when theirs is killed; subscribers resume where they were.
+    const reconnect = (): Promise<Connection> => this.connect()
     for (let i = 0; i < LOAD.stableSubscribers; i++) {
-      const subscriber = new CheckedSubscriber(`stable-${i}`, await open(wsUrl), this.checker, this.tally, historySize)
+      const subscriber = new CheckedSubscriber(`stable-${i}`, await this.connect(), this.checker, this.tally, historySize, this.barrier, reconnect)
       for (let k = 0; k < LOAD.topicsPerStableSubscriber; k++) subscriber.subscribe(pick(this.stableTopics), 0)
       if (i < 2) subscriber.subscribe('firehose', 0)
       this.stable.push(subscriber)
     }
-    for (let i = 0; i < LOAD.publishers; i++) this.publishers.push(new Publisher(`pub-${i}`, await open(wsUrl), this.checker, this.tally, LOAD.publishWindow))
-    this.firehose = new Publisher('firehose', await open(wsUrl), this.checker, this.tally, LOAD.publishWindow)
+    for (let i = 0; i < LOAD.publishers; i++) this.publishers.push(new Publisher(`pub-${i}`, await this.connect(), this.checker, this.tally, LOAD.publishWindow, reconnect))
+    this.firehose = new Publisher('firehose', await this.connect(), this.checker, this.tally, LOAD.publishWindow, reconnect)
     this.startedAt = Date.now()
     this.timers = [
       setInterval(() => this.publishDue(), 10),
@@ -96,7 +106,33 @@ export class SoakLoad {
     }
     for (const segment of this.checker.openSegments()) this.checker.settle(segment)
     for (const client of [...this.stable, ...publishers]) client.close()
-    for (const topic of this.churnTopics) await request(this.target.url, 'DELETE', `/topics/${topic}`)
+    for (const topic of this.churnTopics) await this.rest('DELETE', `/topics/${topic}`)
+  }
+
+  /** A WebSocket to the next live node; one the soak kills on the way is tried again on another. */
+  private async connect(): Promise<Connection> {
+    const node = this.target.nodes.pick()
+    try {
+      return { ws: await open(node.wsUrl), node }
+    } catch (error) {
+      if (!node.killed) throw error
+      return this.connect()
+    }
+  }
+
+  /**
+   * A REST call to the next live node. If the soak killed that node on the
+   * way, it is sent again to another, and the answer to a repeat counts as
+   * the first one's (a topic created or deleted just before the kill).
+   */
+  private async rest(method: string, path: string, body?: unknown): Promise<HttpResult & { repeated: boolean }> {
+    const node: SoakNode = this.target.nodes.pick()
+    try {
+      return { ...(await request(node.url, method, path, body)), repeated: false }
+    } catch (error) {
+      if (!node.killed) throw error
+      return { ...(await this.rest(method, path, body)), repeated: true }
+    }
   }
 
   private track(run: Promise<void>, what: string): void {
@@ -124,7 +160,7 @@ export class SoakLoad {
   /** A subscriber that joins, maybe with last_n, maybe leaves one topic, then settles and disconnects. */
   private async churnSubscriber(): Promise<void> {
     const name = `churn-${++this.counts.churnSubscribers}`
-    const subscriber = new CheckedSubscriber(name, await open(this.target.wsUrl), this.checker, this.tally, this.target.historySize)
+    const subscriber = new CheckedSubscriber(name, await this.connect(), this.checker, this.tally, this.target.historySize, this.barrier)
     const choices = [...this.stableTopics, ...this.churnTopics]
     for (let i = between(1, 3); i > 0; i--) subscriber.subscribe(pick(choices), Math.random() < 0.5 ? 0 : between(1, 60))
     const lifetime = between(300, 3_000)
@@ -138,20 +174,26 @@ export class SoakLoad {
 
   private async churnTopic(): Promise<void> {
     const name = `churn-topic-${++this.counts.topicsCreated}`
-    if ((await request(this.target.url, 'POST', '/topics', { name })).status === 201) this.churnTopics.push(name)
-    if (this.churnTopics.length <= LOAD.liveChurnTopics) return
+    const created = await this.rest('POST', '/topics', { name })
+    if (created.status === 201 || (created.repeated && created.status === 409)) this.churnTopics.push(name)
+    const deletable = this.churnTopics.filter((topic) => !this.deleting.has(topic))
+    if (deletable.length <= LOAD.liveChurnTopics) return
     // Publishers and new subscribers may still pick the topic while the delete is on its way: those get TOPIC_NOT_FOUND.
-    const oldest = this.churnTopics[0] as string
-    const deleted = await request(this.target.url, 'DELETE', `/topics/${oldest}`)
-    this.churnTopics.shift()
-    if (deleted.status !== 200) this.checker.fail(`deleting ${oldest} answered ${deleted.status}`)
+    // A delete slower than the churn interval must not be sent twice by the next round.
+    const oldest = deletable[0] as string
+    this.deleting.add(oldest)
+    const deleted = await this.rest('DELETE', `/topics/${oldest}`)
+    this.churnTopics.splice(this.churnTopics.indexOf(oldest), 1)
+    this.deleting.delete(oldest)
+    if (deleted.status !== 200 && !(deleted.repeated && deleted.status === 404)) this.checker.fail(`deleting ${oldest} answered ${deleted.status}`)
   }
 
   /** A reader that stops reading on the firehose: the server must drop it, which it sees once it reads again. */
   private async slowConsumer(): Promise<void> {
     const firehose = this.firehose
     if (!firehose) return
-    const slow = await open(this.target.wsUrl)
+    // Misbehavers stay on a node that is never killed: a kill would close them as if judged.
+    const slow = await open(this.target.nodes.survivor().wsUrl)
     const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()))
     slow.send(JSON.stringify({ type: 'subscribe', topic: 'firehose' }))
     slow.pause()
@@ -173,7 +215,7 @@ export class SoakLoad {
 
   /** A client that reads but never answers pings: the heartbeat must terminate it within two intervals. */
   private async muteClient(): Promise<void> {
-    const mute = await open(this.target.wsUrl, { autoPong: false })
+    const mute = await open(this.target.nodes.survivor().wsUrl, { autoPong: false })
     const closed = new Promise<void>((resolve) => mute.once('close', () => resolve()))
     mute.send(JSON.stringify({ type: 'subscribe', topic: pick(this.stableTopics) }))
     this.counts.muteClients++
