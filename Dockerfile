@@ -12,7 +12,7 @@ COPY src ./src
 COPY scripts ./scripts
 RUN npm run build
 
-# Runtime stage: production dependencies, the compiled output and openapi.yaml only.
+# Runtime stage: production dependencies, the compiled output, openapi.yaml and the console page only.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -26,6 +26,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && find node_modules -name '*.map' -type f -delete
 COPY --from=build /app/dist ./dist
 COPY openapi.yaml ./
+COPY console ./console
 # The application files stay owned by root: the server only reads them.
 USER node
 EXPOSE 8000

@@ -7,8 +7,9 @@ import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
 import { capConnections } from './connection-cap.js'
 import { addClientScriptRoute } from './http/client-script.js'
+import { addConsoleRoutes } from './http/console.js'
 import { addDocsRoutes } from './http/docs.js'
-import { addMetricsRoute } from './http/metrics.js'
+import { addMetricsRoute, type GatewayCounts } from './http/metrics.js'
 import { createClientErrorListener } from './http/client-error.js'
 import { createRequestListeners, rejectExpectation } from './http/respond.js'
 import { createRoutes } from './http/routes.js'
@@ -84,11 +85,13 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   const broker = await startEngine(options, clock, log)
   const gateway = new Gateway({ ...options, broker, log, access, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
-  const router = addClientScriptRoute(addDocsRoutes(createRoutes({ broker, connections: () => gateway.connectionCount, isShuttingDown, uptimeSec })))
+  const gatewayCounts = (): GatewayCounts => ({ ...gateway.counters, connections: gateway.connectionCount })
+  const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
+  const router = addConsoleRoutes(addClientScriptRoute(addDocsRoutes(routes)))
   const metrics = addMetricsRoute(router, {
     brokerStats: () => broker.localStats(),
     node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),
-    gatewayCounts: () => ({ ...gateway.counters, connections: gateway.connectionCount }),
+    gatewayCounts,
     refusals: () => access.refusals,
     uptimeSec,
   })

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFile, cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from 'node:test'
@@ -19,12 +19,13 @@ const BUILD_WAIT_MS = 60_000
  * the project (so `ws` resolves from node_modules); the caller removes it.
  */
 export async function buildProject(): Promise<{ entry: string; remove(): Promise<void> }> {
-  // Laid out like the package: dist/ beside openapi.yaml, which the server reads at start.
+  // Laid out like the package: dist/ beside openapi.yaml and console/, which the server checks at start.
   const packageDir = join(PROJECT_ROOT, '.test-build', randomUUID())
   const outDir = join(packageDir, 'dist')
   const remove = (): Promise<void> => rm(packageDir, { recursive: true, force: true })
   await mkdir(packageDir, { recursive: true })
   await copyFile(join(PROJECT_ROOT, 'openapi.yaml'), join(packageDir, 'openapi.yaml'))
+  await cp(join(PROJECT_ROOT, 'console'), join(packageDir, 'console'), { recursive: true })
   const tsc = spawn(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT_ROOT, '--outDir', outDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })

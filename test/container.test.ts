@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -39,7 +39,7 @@ test('the Dockerfile is multi-stage, runs as a non-root user and starts node dir
   assert.deepEqual(execForm(dockerfile, /^CMD /), ['node', '--max-semi-space-size=8', 'dist/main.js'])
   assert.equal(execForm(dockerfile, /^HEALTHCHECK /)[0], 'node')
   const copied = [...runtime.matchAll(/^COPY (?:--from=\S+ )?(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
-  assert.deepEqual(copied.sort(), ['/app/dist', 'openapi.yaml', 'package-lock.json', 'package.json'])
+  assert.deepEqual(copied.sort(), ['/app/dist', 'console', 'openapi.yaml', 'package-lock.json', 'package.json'])
 })
 
 test('the Dockerfile takes its base as a build argument that defaults to the official Node 20 image', () => {
@@ -80,7 +80,7 @@ test('.dockerignore keeps local builds, dependencies and tests out of the build 
   const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
   for (const path of ['node_modules', 'dist', 'test', '.git']) assert.ok(ignored.includes(path), `${path} is not ignored`)
   const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(' '))
-  assert.deepEqual([...new Set(sources)].sort(), ['openapi.yaml', 'package-lock.json', 'package.json', 'scripts', 'src', 'tsconfig.json'])
+  assert.deepEqual([...new Set(sources)].sort(), ['console', 'openapi.yaml', 'package-lock.json', 'package.json', 'scripts', 'src', 'tsconfig.json'])
   for (const source of sources) assert.ok(!ignored.includes(source), `${source} is copied but ignored`)
 })
 
@@ -101,6 +101,7 @@ describe('the runtime stage, reproduced in a temporary folder', () => {
 
   before(async () => {
     for (const file of ['package.json', 'package-lock.json', 'openapi.yaml']) copyFileSync(join(ROOT, file), join(app, file))
+    cpSync(join(ROOT, 'console'), join(app, 'console'), { recursive: true })
     // The runner gives this whole file --test-timeout, so compile and install side by side.
     // --noCheck: the same emit as `npm run build`; type errors are `npm run typecheck`'s job.
     const tsc = [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(app, 'dist'), '--noCheck']

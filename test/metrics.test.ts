@@ -78,6 +78,7 @@ const REQUIRED: [string, MetricType][] = [
   ['pubsub_messages_published_total', 'counter'],
   ['pubsub_messages_delivered_total', 'counter'],
   ['pubsub_slow_consumer_disconnects_total', 'counter'],
+  ['pubsub_connections_refused_total', 'counter'],
   ['pubsub_bad_requests_total', 'counter'],
   ['pubsub_heartbeat_terminations_total', 'counter'],
   ['process_resident_memory_bytes', 'gauge'],
@@ -166,6 +167,20 @@ test('the counters follow what clients do', async (t) => {
   assert.equal(valueOf(families, 'pubsub_messages_delivered_total'), 3)
   assert.equal(valueOf(families, 'pubsub_bad_requests_total'), 2)
   assert.equal(valueOf(families, 'pubsub_slow_consumer_disconnects_total'), 0)
+  assert.equal(valueOf(families, 'pubsub_connections_refused_total'), 0)
+})
+
+test('refused upgrades are counted in /metrics and /stats', async (t) => {
+  const server = await startServer(t, { apiKey: 'the-key' })
+  const auth = { 'x-api-key': 'the-key' }
+  await assert.rejects(connect(t, server.wsUrl), /Unexpected server response: 401/)
+  await assert.rejects(connect(t, server.wsUrl.replace(/\/ws$/, '/elsewhere'), { headers: auth }), /Unexpected server response: 404/)
+  await connect(t, server.wsUrl, { headers: auth })
+  const stats = (await request(server.url, 'GET', '/stats', undefined, auth)).body as Record<string, unknown>
+  assert.equal(stats.connections_refused, 2)
+  assert.equal(stats.slow_consumers, 0)
+  const res = await request(server.url, 'GET', '/metrics', undefined, auth)
+  assert.equal(valueOf(parseExposition(res.text), 'pubsub_connections_refused_total'), 2)
 })
 
 test('a connection that ignores heartbeats is counted when it is terminated', async (t) => {
@@ -180,7 +195,7 @@ test('a connection that ignores heartbeats is counted when it is terminated', as
 test('each gateway counter is rendered under its own family', () => {
   const sample: MetricsSample = {
     broker: { topics: [{ name: 'a', messages: 1, subscribers: 0 }, { name: 'b', messages: 0, subscribers: 0 }], subscriptions: 3, messagesPublished: 4, messagesDelivered: 5 },
-    gateway: { connections: 6, connectionsAccepted: 7, slowConsumers: 8, heartbeatTerminations: 9, badRequests: 10, internalErrors: 11 },
+    gateway: { connections: 6, connectionsAccepted: 7, connectionsRefused: 16, slowConsumers: 8, heartbeatTerminations: 9, badRequests: 10, internalErrors: 11 },
     refusals: { missing_credential: 0, invalid_credential: 0, token_expired: 0, forbidden: 0 },
     uptimeSeconds: 12.5,
     residentMemoryBytes: 13,
@@ -190,7 +205,7 @@ test('each gateway counter is rendered under its own family', () => {
   const families = parseExposition(renderMetrics(sample))
   const expected: Record<string, number> = {
     pubsub_topics: 2, pubsub_subscriptions: 3, pubsub_messages_published_total: 4, pubsub_messages_delivered_total: 5,
-    pubsub_connections: 6, pubsub_connections_accepted_total: 7, pubsub_slow_consumer_disconnects_total: 8,
+    pubsub_connections: 6, pubsub_connections_accepted_total: 7, pubsub_connections_refused_total: 16, pubsub_slow_consumer_disconnects_total: 8,
     pubsub_heartbeat_terminations_total: 9, pubsub_bad_requests_total: 10, pubsub_internal_errors_total: 11,
     pubsub_uptime_seconds: 12.5, process_resident_memory_bytes: 13, process_cpu_seconds_total: 14.25,
     nodejs_eventloop_lag_seconds_sum: 0.5, nodejs_eventloop_lag_seconds_count: 15,

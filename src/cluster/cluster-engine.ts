@@ -71,7 +71,7 @@ export class ClusterEngine implements Engine {
     this.newId = options.newId ?? randomUUID
     this.checkIntervalMs = Math.min(options.heartbeatIntervalMs, LONGEST_CHECK_INTERVAL_MS)
     this.countLifetimeMs = COUNT_LIFETIME_CHECKS * this.checkIntervalMs + 1_000
-    this.link = new RedisLink(options.redisUrl, log)
+    this.link = new RedisLink(options.redisUrl, Object.values(SCRIPTS), log)
     const { subscriptions, commands } = this.link
     subscriptions.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onChannelMessage(channel, message))
     subscriptions.on('close', () => this.holdBack())

@@ -34,8 +34,12 @@ export class RedisLink {
   readonly commands: Redis
   readonly subscriptions: Redis
   private wasAvailable = false
+  /** True once this connection's Redis has loaded every script, so EVALSHA finds them. */
+  private scriptsLoaded = false
+  /** Counts the command connection's connections, so a load finishing after a drop is not believed. */
+  private connections = 0
 
-  constructor(url: string, private readonly log: Logger) {
+  constructor(url: string, private readonly scripts: Script[], private readonly log: Logger) {
     this.commands = new Redis(url, { ...OPTIONS, connectionName: 'pubsub-commands' })
     this.subscriptions = new Redis(url, { ...OPTIONS, connectionName: 'pubsub-subscriptions' })
     for (const connection of [this.commands, this.subscriptions]) {
@@ -44,6 +48,11 @@ export class RedisLink {
       connection.on('ready', () => this.noteAvailability())
       connection.on('close', () => this.noteAvailability())
     }
+    this.commands.on('ready', () => void this.loadScripts())
+    this.commands.on('close', () => {
+      this.scriptsLoaded = false
+      this.connections++
+    })
   }
 
   available(): boolean {
@@ -56,13 +65,33 @@ export class RedisLink {
     while (!this.available() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
-  /** Runs a script by its SHA-1, sending its text once when Redis does not know it (after a restart, say). */
+  /**
+   * Runs a script: by its whole text until Redis has loaded the scripts on
+   * this connection, then by its SHA-1. Commands on a connection run in the
+   * order sent, so every EVALSHA sent after the loads finds its script: a
+   * retry after NOSCRIPT would be sent after later commands, and publishes
+   * of one client could get their seqs out of order.
+   */
   async run(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    if (!this.scriptsLoaded) return this.commands.callBuffer('EVAL', s.text, keys.length, ...keys, ...args)
     try {
       return await this.commands.callBuffer('EVALSHA', s.sha, keys.length, ...keys, ...args)
     } catch (error) {
+      // Only if someone flushed Redis's scripts under a live connection.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      this.scriptsLoaded = false
+      void this.loadScripts()
       return await this.commands.callBuffer('EVAL', s.text, keys.length, ...keys, ...args)
+    }
+  }
+
+  private async loadScripts(): Promise<void> {
+    const connection = this.connections
+    try {
+      await Promise.all(this.scripts.map((s) => this.commands.script('LOAD', s.text)))
+      if (connection === this.connections) this.scriptsLoaded = true
+    } catch {
+      // The connection dropped: the next 'ready' loads them again.
     }
   }
 

@@ -11,11 +11,14 @@ export type AccessDeps = {
   now(): number
 }
 
-/** Routes anyone may call without a credential: a short, explicit list. */
-const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js'])
+/**
+ * Routes anyone may call without a credential: a short, explicit list. The
+ * console page and its assets hold no data until its user gives a credential.
+ */
+const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js', '/console'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
-  (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/'))
+  (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/console/'))
 
 /** What each protected route asks of its caller. A route missing here is for admins only. */
 const ACTIONS = new Router<Action>()

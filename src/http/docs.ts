@@ -1,19 +1,18 @@
-import { createHash } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { problem, type Handler, type Reply } from './respond.js'
+import { join } from 'node:path'
+import type { Handler } from './respond.js'
 import type { Router } from './router.js'
+import { asset, CONTENT_TYPES, NO_CACHE, packageDir, serve, serveAsset, type Asset } from './static-assets.js'
 
 /** openapi.yaml sits at the package root: two levels above both src/http and dist/http. */
 const SPEC_URL = new URL('../../openapi.yaml', import.meta.url)
 
 /** The Swagger UI files the page needs, by the name they are served under /docs/. */
 const SWAGGER_UI_ASSETS: Readonly<Record<string, string>> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-  'favicon-16x16.png': 'image/png',
+  'swagger-ui.css': CONTENT_TYPES.css,
+  'swagger-ui-bundle.js': CONTENT_TYPES.js,
+  'favicon-32x32.png': CONTENT_TYPES.png,
+  'favicon-16x16.png': CONTENT_TYPES.png,
 }
 
 // Kept out of the HTML so the Content-Security-Policy can forbid inline scripts.
@@ -56,19 +55,7 @@ const PAGE_SECURITY = {
   'X-Content-Type-Options': 'nosniff',
 }
 
-type Asset = { contentType: string; bytes: Buffer | string; version: string }
-
-const NO_CACHE = { 'Cache-Control': 'no-cache' }
-const IMMUTABLE = { 'Cache-Control': 'public, max-age=31536000, immutable' }
-
-const versionOf = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16)
-
-const asset = (contentType: string, bytes: Buffer | string): Asset => ({ contentType, bytes, version: versionOf(bytes) })
-
-function swaggerUiDir(): string {
-  const require = createRequire(import.meta.url)
-  return dirname(require.resolve('swagger-ui-dist/package.json'))
-}
+const swaggerUiDir = (): string => packageDir('swagger-ui-dist')
 
 type Loaded = { yaml: string; json: string; html: string; assets: Map<string, Asset> }
 
@@ -87,13 +74,10 @@ async function loadAssets(): Promise<Loaded> {
   for (const [name, contentType] of Object.entries(SWAGGER_UI_ASSETS)) {
     assets.set(name, asset(contentType, readFileSync(join(dir, name))))
   }
-  assets.set('docs.js', asset('text/javascript; charset=utf-8', INIT_SCRIPT))
+  assets.set('docs.js', asset(CONTENT_TYPES.js, INIT_SCRIPT))
   const html = page((name) => `/docs/${name}?v=${assets.get(name)?.version ?? ''}`)
   return { yaml, json, html, assets }
 }
-
-const serve = (contentType: string, bytes: Buffer | string, headers: Record<string, string>): Reply =>
-  ({ status: 200, raw: { contentType, bytes }, headers })
 
 /** A missing file still stops start-up, though the files are read only when first asked for. */
 function checkFilesExist(): void {
@@ -109,12 +93,7 @@ export function addDocsRoutes(router: Router<Handler>): Router<Handler> {
   return router
     .add('GET', '/openapi.yaml', async () => serve('application/yaml; charset=utf-8', (await docs()).yaml, NO_CACHE))
     .add('GET', '/openapi.json', async () => serve('application/json', (await docs()).json, NO_CACHE))
-    .add('GET', '/docs', async () => serve('text/html; charset=utf-8', (await docs()).html, { ...NO_CACHE, ...PAGE_SECURITY }))
-    .add('GET', '/docs/:asset', async (ctx) => {
-      // A Map lookup by the decoded name: '..', '%2F' and the like simply are not keys.
-      const found = (await docs()).assets.get(ctx.params.asset ?? '')
-      if (!found) return problem(404, 'NOT_FOUND', `no documentation asset named '${ctx.params.asset}'`)
-      const caching = ctx.query.get('v') === found.version ? IMMUTABLE : NO_CACHE
-      return serve(found.contentType, found.bytes, { ...caching, 'X-Content-Type-Options': 'nosniff' })
-    })
+    .add('GET', '/docs', async () => serve(CONTENT_TYPES.html, (await docs()).html, { ...NO_CACHE, ...PAGE_SECURITY }))
+    .add('GET', '/docs/:asset', async (ctx) =>
+      serveAsset((await docs()).assets, ctx.params.asset ?? '', ctx.query.get('v'), 'documentation'))
 }

@@ -8,6 +8,7 @@ import type { Router } from './router.js'
 export type GatewayCounts = {
   connections: number
   connectionsAccepted: number
+  connectionsRefused: number
   slowConsumers: number
   heartbeatTerminations: number
   badRequests: number
@@ -66,6 +67,7 @@ function families(s: MetricsSample): Family[] {
     ...nodeFamilies(s.node),
     simple('pubsub_connections', 'gauge', 'WebSocket connections currently open.', gateway.connections),
     simple('pubsub_connections_accepted_total', 'counter', 'WebSocket connections accepted since start.', gateway.connectionsAccepted),
+    simple('pubsub_connections_refused_total', 'counter', 'WebSocket upgrades refused with an HTTP error (missing key, wrong path, shutting down).', gateway.connectionsRefused),
     simple('pubsub_topics', 'gauge', 'Topics that currently exist.', broker.topics.length),
     simple('pubsub_subscriptions', 'gauge', 'Subscriptions across all topics.', broker.subscriptions),
     simple('pubsub_messages_published_total', 'counter', 'Messages published, over WebSocket and REST.', broker.messagesPublished),

@@ -1,5 +1,6 @@
 import type { Engine } from '../broker/engine.js'
 import { frameText } from '../frame.js'
+import type { GatewayCounts } from './metrics.js'
 import { checkMessageBody, checkReplayQuery, isRecord, isTopicName, TOPIC_RULE, type Failure } from '../protocol.js'
 import { json, problem, statusOf, type Handler, type Reply, type RequestContext } from './respond.js'
 import { Router } from './router.js'
@@ -8,6 +9,7 @@ import { Router } from './router.js'
 export type RouteDeps = {
   broker: Engine
   connections(): number
+  gatewayCounts(): GatewayCounts
   isShuttingDown(): boolean
   uptimeSec(): number
 }
@@ -95,9 +97,12 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     const result = await broker.stats()
     if (!result.ok) return failed(result.error)
     const stats = result.value
+    const gateway = deps.gatewayCounts()
     return json(200, {
       topics: Object.fromEntries(stats.topics.map((t) => [t.name, { messages: t.messages, subscribers: t.subscribers }])),
       connections: deps.connections(),
+      connections_refused: gateway.connectionsRefused,
+      slow_consumers: gateway.slowConsumers,
       subscriptions: stats.subscriptions,
       messages_published: stats.messagesPublished,
       messages_delivered: stats.messagesDelivered,

@@ -15,6 +15,8 @@ import { writeJoined } from './joined-write.js'
 
 export type GatewayCounters = {
   connectionsAccepted: number
+  /** Upgrades answered with an HTTP error instead of a WebSocket (no key, wrong path, shutting down). */
+  connectionsRefused: number
   slowConsumers: number
   heartbeatTerminations: number
   badRequests: number

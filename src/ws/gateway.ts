@@ -53,7 +53,7 @@ function refuse(socket: Duplex, status: number, code: string, detail: string, he
 /** The WebSocket side of the server: upgrades on /ws, live connections, heartbeat. */
 export class Gateway {
   readonly counters: GatewayCounters = {
-    connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0,
+    connectionsAccepted: 0, connectionsRefused: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0,
   }
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
@@ -108,11 +108,11 @@ export class Gateway {
   }
 
   private async upgrade(req: IncomingMessage, { path, query }: RequestTarget, socket: Duplex, head: Buffer, onHandedToWs: () => void): Promise<void> {
-    if (path !== '/ws') return refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
+    if (path !== '/ws') return this.refuseUpgrade(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}; use /ws`)
     if (req.method !== 'GET') {
-      return refuse(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
+      return this.refuseUpgrade(socket, 405, 'METHOD_NOT_ALLOWED', `${String(req.method)} is not allowed on /ws; open it with a GET upgrade`, 'Allow: GET')
     }
-    if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
+    if (this.options.isShuttingDown()) return this.refuseUpgrade(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
     const { authenticator, refusals, now } = this.options.access
     const credential = presentedCredential(req, query)
     // A token is verified asynchronously; a socket that fails meanwhile must not end the process.
@@ -126,14 +126,14 @@ export class Gateway {
       const detail = `${authenticated.message}: send a valid API key or token as X-API-Key, Authorization: Bearer, ` +
         `the subprotocol ${AUTH_SUBPROTOCOL_PREFIX}<base64url>, ?access_token= or ?api_key=`
       // As on REST, the 401 names the scheme the credential can be sent with.
-      return refuse(socket, 401, 'UNAUTHORIZED', detail, 'WWW-Authenticate: Bearer')
+      return this.refuseUpgrade(socket, 401, 'UNAUTHORIZED', detail, 'WWW-Authenticate: Bearer')
     }
     const { principal } = authenticated
     if (!may(principal, 'connect')) {
       refusals.forbidden++
-      return refuse(socket, 403, 'FORBIDDEN', 'this credential does not allow opening /ws')
+      return this.refuseUpgrade(socket, 403, 'FORBIDDEN', 'this credential does not allow opening /ws')
     }
-    if (this.options.isShuttingDown()) return refuse(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
+    if (this.options.isShuttingDown()) return this.refuseUpgrade(socket, 503, 'SHUTTING_DOWN', 'the server is shutting down')
     onHandedToWs()
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = new Connection(ws, socket, this.connectionDeps, { principal, credential })
@@ -145,6 +145,12 @@ export class Gateway {
   /** After AUTH_FILE is reloaded: every connection's credential is checked again. */
   recheckAll(): Promise<void> {
     return Promise.all([...this.connections].map((connection) => connection.recheck())).then(() => undefined)
+  }
+
+  /** Refuses and counts it: the live view shows refused connections. */
+  private refuseUpgrade(...args: Parameters<typeof refuse>): void {
+    this.counters.connectionsRefused++
+    refuse(...args)
   }
 
   closeAll(code: number, reason: string): void {

@@ -19,7 +19,7 @@ const BUILD_MS = 10 * 60_000
 const HEALTHY_MS = 60_000
 // Beyond SHUTDOWN_TIMEOUT_MS (5 s): a graceful stop never needs Docker's SIGKILL.
 const STOP_SECONDS = 15
-// The image may add this much to its base: production dependencies, dist/ and openapi.yaml.
+// The image may add this much to its base: production dependencies, dist/, openapi.yaml and console/.
 const MAX_ADDED_BYTES = 15 * 1024 * 1024
 
 const id = randomBytes(4).toString('hex')
@@ -65,7 +65,7 @@ describe('the image, run by Docker', () => {
     const modules = (await docker(['exec', container, 'ls', 'node_modules'])).split('\n')
     for (const dev of ['typescript', 'tsx', '@types', 'playwright-core']) assert.ok(!modules.includes(dev), `${dev} is installed`)
     const app = (await docker(['exec', container, 'ls', '-A', '/app'])).trim().split('\n')
-    assert.deepEqual(app, ['dist', 'node_modules', 'openapi.yaml', 'package-lock.json', 'package.json'])
+    assert.deepEqual(app, ['console', 'dist', 'node_modules', 'openapi.yaml', 'package-lock.json', 'package.json'])
     const npmHome = await docker(['exec', '-u', '0', container, 'sh', '-c', 'ls -A /root/.npm 2>/dev/null || true'])
     assert.doesNotMatch(npmHome, /_cacache/, 'the npm cache was left in the image')
   })
@@ -78,7 +78,7 @@ describe('the image, run by Docker', () => {
     assert.equal((await docker(['exec', container, 'id', '-un'])).trim(), 'node')
   })
 
-  test('serves health, the docs and a publish/subscribe round trip (WebSocket and REST)', async (t) => {
+  test('serves health, the docs, the console and a publish/subscribe round trip (WebSocket and REST)', async (t) => {
     await checkServes(t, url)
   })
 

@@ -37,7 +37,7 @@ export function connectionFor(client: { ws: WebSocket; socket: Duplex }, auth = 
     log: createLogger('error', () => {}),
     maxBufferedBytes: 1_048_576,
     batch: new FlushBatch(),
-    counters: { connectionsAccepted: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0 },
+    counters: { connectionsAccepted: 0, connectionsRefused: 0, slowConsumers: 0, heartbeatTerminations: 0, badRequests: 0, internalErrors: 0 },
     access,
     onClose: () => {},
   }, auth)

@@ -3,14 +3,16 @@ import type { TestContext } from 'node:test'
 import { connect, createTopic, request } from '../helpers.js'
 
 /**
- * Checks what a freshly deployed server at `url` must serve: /health, the docs page with
- * its assets and spec, and a message published over REST reaching a WebSocket subscriber.
+ * Checks what a freshly deployed server at `url` must serve: /health, the docs and console
+ * pages with their assets, the spec, and a message published over REST reaching a WebSocket subscriber.
  */
 export async function checkServes(t: TestContext, url: string): Promise<void> {
   assert.equal((await request(url, 'GET', '/health')).status, 200)
   assert.equal((await request(url, 'GET', '/docs')).status, 200)
   assert.equal((await request(url, 'GET', '/docs/swagger-ui-bundle.js')).status, 200)
   assert.equal((await request(url, 'GET', '/openapi.json')).status, 200)
+  assert.equal((await request(url, 'GET', '/console')).status, 200)
+  assert.equal((await request(url, 'GET', '/console/uPlot.iife.min.js')).status, 200)
 
   await createTopic(url, 'orders')
   const client = await connect(t, `${url.replace('http', 'ws')}/ws`)
