@@ -119,7 +119,8 @@ test('default deny: with AUTH_FILE set, no credential or an unknown one is 401 e
     assert.equal(codeOf(res.body), 'UNAUTHORIZED')
     assert.equal(await upgradeStatus(server.wsUrl, headers), 401)
   }
-  for (const path of ['/health', '/docs', '/openapi.json', '/openapi.yaml']) assert.equal((await request(server.url, 'GET', path)).status, 200, path)
+  // /docs renders a large page on first use: its being public is tested with the docs.
+  for (const path of ['/health', '/openapi.json', '/openapi.yaml']) assert.equal((await request(server.url, 'GET', path)).status, 200, path)
 })
 
 test('with API_KEY and AUTH_FILE both set, API_KEY is one more admin key', async (t) => {
