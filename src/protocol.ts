@@ -76,8 +76,8 @@ const isOptionalString = (value: unknown): value is string | undefined =>
 const badRequest = (field: string, rule: string) => fail('BAD_REQUEST', `'${field}' ${rule}`)
 
 export const TOPIC_RULE = 'must be a topic name: 1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit'
-const SEQ_RULE = `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`
-const EPOCH_RULE = 'must be an epoch from an earlier ack: 1-64 characters of A-Z a-z 0-9 . _ -'
+export const SEQ_RULE = `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`
+export const EPOCH_RULE = 'must be an epoch from an earlier ack: 1-64 characters of A-Z a-z 0-9 . _ -'
 const LAST_N_RULE = 'must be an integer >= 0'
 const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'] as const
 

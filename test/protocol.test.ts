@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { frameText, textFrame } from '../src/frame.js'
-import { checkMessageBody, encodeAck, encodeError, encodeEvent, encodePong, parseClientMessage, TOPIC_RULE } from '../src/protocol.js'
+import {
+  checkMessageBody, encodeAck, encodeError, encodeEvent, encodePong, EPOCH_RULE, parseClientMessage, SEQ_RULE, TOPIC_RULE,
+} from '../src/protocol.js'
 
 /** The BAD_REQUEST sentence for `text`, and the request_id kept for the reply. */
 function rejection(text: string): { message: string; requestId?: string } {
@@ -36,6 +38,12 @@ const cases: [string, string, string][] = [
   ['a numeric message id', '{"type":"publish","topic":"t","message":{"id":5,"payload":1}}', "'message.id' must be a string of 1-256 characters"],
   ['a message id of 257 characters', `{"type":"publish","topic":"t","message":{"id":"${'x'.repeat(257)}","payload":1}}`, "'message.id' must be a string of 1-256 characters"],
   ['a message id of 257 emoji', `{"type":"publish","topic":"t","message":{"id":"${'🙂'.repeat(257)}","payload":1}}`, "'message.id' must be a string of 1-256 characters"],
+  ['a negative since_seq', '{"type":"subscribe","topic":"t","since_seq":-1,"epoch":"e"}', `'since_seq' ${SEQ_RULE}`],
+  ['a since_seq of 2^53', '{"type":"subscribe","topic":"t","since_seq":9007199254740992,"epoch":"e"}', `'since_seq' ${SEQ_RULE}`],
+  ['a since_seq without epoch', '{"type":"subscribe","topic":"t","since_seq":5}', `'epoch' is required with 'since_seq', and ${EPOCH_RULE}`],
+  ['an epoch without since_seq', '{"type":"subscribe","topic":"t","epoch":"e"}', `'since_seq' is required with 'epoch', and ${SEQ_RULE}`],
+  ['an epoch of 65 characters', `{"type":"subscribe","topic":"t","since_seq":5,"epoch":"${'e'.repeat(65)}"}`, `'epoch' ${EPOCH_RULE}`],
+  ['an epoch with a space', '{"type":"subscribe","topic":"t","since_seq":5,"epoch":"a b"}', `'epoch' ${EPOCH_RULE}`],
 ]
 
 for (const [shape, text, sentence] of cases) {
@@ -52,6 +60,13 @@ test('a valid subscribe becomes a typed value with camelCase fields and last_n d
   assert.deepEqual(parseClientMessage('{"type":"subscribe","topic":"orders","client_id":"A","request_id":"s"}'), {
     ok: true,
     value: { type: 'subscribe', topic: 'orders', clientId: 'A', lastN: 0, requestId: 's' },
+  })
+})
+
+test('a subscribe with since_seq and epoch carries the position to resume from', () => {
+  assert.deepEqual(parseClientMessage('{"type":"subscribe","topic":"orders","since_seq":0,"epoch":"x_Y-1.2","last_n":3}'), {
+    ok: true,
+    value: { type: 'subscribe', topic: 'orders', clientId: undefined, lastN: 3, requestId: undefined, since: { epoch: 'x_Y-1.2', seq: 0 } },
   })
 })
 

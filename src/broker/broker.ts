@@ -82,9 +82,9 @@ export class Broker implements Engine {
   /**
    * Adds the subscription and returns the events to replay, in one synchronous
    * step: nothing can be published between the replay and the first live event.
-   * A repeated subscribe changes nothing and replays nothing: every event up to
-   * the head has reached this subscriber already, so a resume still counts as
-   * recovered.
+   * A repeated subscribe changes nothing and replays nothing (every event up to
+   * the head has reached this subscriber already), but answers a resume by the
+   * same rules.
    */
   subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Result<Replay> {
     const topic = this.topics.get(name)
