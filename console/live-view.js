@@ -21,7 +21,8 @@ const CHART_HEIGHT = 180
 const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** @param {string} label @param {string} stroke @returns {uPlot.Series} */
-const line = (label, stroke) => ({ label, stroke, width: 2, spanGaps: false })
+// Points as well as lines: a rate known at one poll only, next to a gap, is still drawn.
+const line = (label, stroke) => ({ label, stroke, width: 2, spanGaps: false, points: { show: true, size: 4 } })
 
 /**
  * @param {HTMLElement} into

@@ -1,5 +1,8 @@
 // Wires the page: the connection form, subscriptions, publishing, the frame log
 // and the live view. Every check happens here before a frame is sent.
+// The client library comes from the server's /client.js, loaded on Connect: a
+// server run from source without a build has none, and the rest of the page
+// still works.
 import { checkMessageId, checkStart, checkTopic, parsePayload } from './checks.js'
 import { createFrameLog } from './frame-log.js'
 import { startLiveView } from './live-view.js'
@@ -29,6 +32,7 @@ const connectionState = output('connection-state')
 const subscriptionRows = byId('subscription-rows', HTMLTableSectionElement)
 const subscribeProblem = output('subscribe-problem')
 const publishProblem = output('publish-problem')
+const publishResult = output('publish-result')
 const payload = byId('payload', HTMLTextAreaElement)
 
 const log = createFrameLog({
@@ -50,10 +54,11 @@ const whileOpen = [button('disconnect'), button('ping'), button('subscribe'), bu
 
 /** @param {import('./session.js').ConnectionState} state @param {string} detail */
 function showConnection(state, detail) {
-  connectionState.value = detail === '' ? state : `${state} (${detail})`
+  const retrying = state === 'disconnected' ? 'retrying with backoff; a refused connection may need a valid credential' : ''
+  connectionState.value = [state, detail, retrying].filter(Boolean).join(': ')
   connectionState.dataset.state = state
-  for (const control of whileOpen) control.disabled = state !== 'open'
-  button('connect').disabled = state === 'open' || state === 'connecting'
+  for (const control of whileOpen) control.disabled = state !== 'connected'
+  button('connect').disabled = state === 'connected'
 }
 
 /** @param {import('./session.js').Subscription[]} subscriptions */
@@ -71,8 +76,7 @@ function showSubscriptions(subscriptions) {
       const actions = document.createElement('td')
       const unsubscribe = document.createElement('button')
       unsubscribe.type = 'button'
-      const open = s.state === 'subscribed' || s.state === 'subscribing'
-      unsubscribe.textContent = open ? 'Unsubscribe' : 'Remove'
+      unsubscribe.textContent = s.state === 'unsubscribed' ? 'Remove' : 'Unsubscribe'
       unsubscribe.setAttribute('aria-label', `${unsubscribe.textContent} ${s.topic}`)
       unsubscribe.addEventListener('click', () => session?.unsubscribe(s.topic))
       actions.append(unsubscribe)
@@ -98,13 +102,29 @@ function fillPosition(topic, epoch, seq) {
   input('sub-topic').focus()
 }
 
-connectForm.addEventListener('submit', (event) => {
+/** @returns {Promise<import('./session.js').CreateClient | undefined>} */
+async function loadClient() {
+  try {
+    /** @type {{ createClient: import('./session.js').CreateClient }} */
+    const client = await import('/client.js')
+    return client.createClient
+  } catch {
+    connectionState.value = 'the client library (/client.js) is not built on this server: run npm run build'
+    connectionState.dataset.state = 'closed'
+    return undefined
+  }
+}
+
+connectForm.addEventListener('submit', async (event) => {
   event.preventDefault()
   session?.close()
   stopLiveView?.()
+  const createClient = await loadClient()
+  if (createClient === undefined) return
   const url = new URL('/ws', location.href)
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
-  session = new Session(url.href, credential.value, { onFrame: log.add, onState: showConnection, onSubscriptions: showSubscriptions })
+  const events = { onFrame: log.add, onState: showConnection, onSubscriptions: showSubscriptions }
+  session = new Session({ createClient, url: url.href, credential: credential.value, events })
   stopLiveView = startLiveView(credential.value, {
     state: output('live-state'),
     counts: {
@@ -145,7 +165,12 @@ publishForm.addEventListener('submit', (event) => {
   const problem = !topic.ok ? topic.error : !id.ok ? id.error : !body.ok ? body.error : ''
   publishProblem.value = problem
   payload.setAttribute('aria-invalid', String(!body.ok))
-  if (topic.ok && id.ok && body.ok) session?.publish(topic.value, body.value, id.value)
+  if (!session || !topic.ok || !id.ok || !body.ok) return
+  publishResult.value = 'publishing…'
+  session.publish(topic.value, body.value, id.value).then(
+    (ack) => { publishResult.value = `published: seq ${ack.seq}, id ${ack.messageId}` },
+    (error) => { publishResult.value = `not published: ${error instanceof Error ? error.message : String(error)}` },
+  )
 })
 
-showConnection('closed', 'not connected yet')
+showConnection('closed', 'not connected')

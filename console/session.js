@@ -1,17 +1,19 @@
-// One WebSocket session with the server: sends frames, reports every frame in both
-// directions, and follows the connection's and each subscription's state from the
-// replies. It touches no page element, so it can be driven from a test.
-import { subprotocols } from './checks.js'
+// The console's connection, built on the project's client library: the client
+// connects, reconnects, resumes and tracks subscriptions; this module reports
+// every frame in both directions (by handing the client a WebSocket that taps
+// them), and the client's connection and subscription states, to the page.
 
-/** @typedef {'connecting' | 'open' | 'closing' | 'closed' | 'refused'} ConnectionState */
-/** @typedef {'subscribing' | 'subscribed' | 'unsubscribing' | 'failed' | 'ended' | 'disconnected'} SubscriptionState */
+/** @typedef {import('../src/client/exports.js').ClientState} ConnectionState */
+/** @typedef {import('../src/client/exports.js').PublishAck} PublishAck */
+/** @typedef {import('../src/client/exports.js').Subscription} ClientSubscription */
+/** @typedef {import('../src/client/browser.js').createClient} CreateClient */
 /**
  * @typedef {object} Subscription
  * @property {string} topic
- * @property {SubscriptionState} state
- * @property {string} [epoch] the topic's epoch from the subscribe ack, when the server sends one
- * @property {number} [lastSeq] the seq of the last event received, or the head from the ack
- * @property {string} [note] why the subscription failed or ended
+ * @property {import('../src/client/exports.js').SubscriptionState} state
+ * @property {string} [epoch] the topic's epoch at the subscription's position
+ * @property {number} [lastSeq] the seq of its position: the last event received, or where it started
+ * @property {string} [note] why it was reset, refused or ended
  */
 /**
  * @typedef {object} SessionEvents
@@ -20,164 +22,108 @@ import { subprotocols } from './checks.js'
  * @property {(subscriptions: Subscription[]) => void} onSubscriptions
  */
 
-/** @param {unknown} value @returns {value is Record<string, unknown>} */
-const isRecord = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
-/** @param {unknown} value @returns {string | undefined} */
-const text = (value) => (typeof value === 'string' ? value : undefined)
-/** @param {unknown} value @returns {number | undefined} */
-const count = (value) => (typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined)
+/** A JWT is three base64url parts; anything else is taken as an API key (both travel the same way). */
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]*$/
+/** WebSocket.OPEN, spelled out: Node 20, where the module is also tested, has no global WebSocket. */
+const OPEN = 1
+
+/**
+ * A WebSocket class that reports every frame, for the client to open its connections with.
+ * @param {typeof WebSocket} Base
+ * @param {SessionEvents['onFrame']} onFrame
+ * @param {(socket: WebSocket) => void} onOpened
+ */
+function tappedWebSocket(Base, onFrame, onOpened) {
+  return class TappedWebSocket extends Base {
+    /** @param {string | URL} url @param {string | string[]} [protocols] */
+    constructor(url, protocols) {
+      super(url, protocols)
+      // Registered before the client's own handler, so the log shows a frame before its effects.
+      this.addEventListener('message', (event) => onFrame('in', String(event.data)))
+      this.addEventListener('open', () => onOpened(this))
+    }
+
+    /** @param {string} data */
+    send(data) {
+      onFrame('out', data)
+      super.send(data)
+    }
+  }
+}
 
 export class Session {
-  /** @type {Map<string, Subscription>} */
+  /** @type {Map<string, { subscription: ClientSubscription, note?: string }>} */
   #subscriptions = new Map()
-  /** Requests awaiting their reply, by request_id. @type {Map<string, { type: string, topic?: string }>} */
-  #pending = new Map()
-  #requests = 0
-  #opened = false
-  /** @type {WebSocket} */
+  /** @type {WebSocket | undefined} the connection the client uses now */
   #socket
-  /** @type {SessionEvents} */
+  #pings = 0
   #events
+  #client
 
   /**
-   * @param {string} url the /ws URL, with no credential in it
-   * @param {string} credential an API key or token, or '' when the server needs none
-   * @param {SessionEvents} events
-   * @param {typeof WebSocket} [WebSocketImpl]
+   * @param {{ createClient: CreateClient, url: string, credential: string, events: SessionEvents, WebSocket?: typeof WebSocket }} options
    */
-  constructor(url, credential, events, WebSocketImpl = WebSocket) {
+  constructor({ createClient, url, credential, events, WebSocket: Base = WebSocket }) {
     this.#events = events
-    this.#socket = new WebSocketImpl(url, subprotocols(credential))
-    events.onState('connecting', url)
-    this.#socket.addEventListener('open', () => {
-      this.#opened = true
-      events.onState('open', `subprotocol ${this.#socket.protocol || '(none)'}`)
+    const kind = credential === '' ? {} : JWT.test(credential) ? { token: credential } : { apiKey: credential }
+    const Tapped = tappedWebSocket(Base, events.onFrame, (socket) => { this.#socket = socket })
+    this.#client = createClient(url, { ...kind, WebSocket: Tapped })
+    this.#client.on('state', (state) => {
+      const protocol = state === 'connected' ? this.#socket?.protocol : undefined
+      events.onState(state, protocol ? `subprotocol ${protocol}` : '')
     })
-    this.#socket.addEventListener('message', (event) => this.#receive(String(event.data)))
-    this.#socket.addEventListener('close', (event) => this.#closed(event.code, event.reason))
+    // The client retries by itself; its errors say why the last attempt failed.
+    this.#client.on('error', (error) => events.onState(this.#client.state, error.message))
+    events.onState(this.#client.state, url)
   }
 
   /** @returns {Subscription[]} */
   get subscriptions() {
-    return [...this.#subscriptions.values()]
+    return [...this.#subscriptions.values()].map(({ subscription: s, note }) => ({
+      topic: s.topic, state: s.state, epoch: s.position?.epoch, lastSeq: s.position?.seq, note,
+    }))
   }
 
   /** @param {string} topic @param {{ last_n?: number, epoch?: string, since_seq?: number }} start */
   subscribe(topic, start) {
-    const previous = this.#subscriptions.get(topic)
-    this.#track(topic, { ...previous, topic, state: 'subscribing', note: undefined })
-    this.#send({ type: 'subscribe', topic, ...start }, topic)
-  }
-
-  /** @param {string} topic */
-  unsubscribe(topic) {
-    const subscription = this.#subscriptions.get(topic)
-    if (subscription?.state === 'subscribed' || subscription?.state === 'subscribing') {
-      this.#track(topic, { ...subscription, state: 'unsubscribing' })
-      this.#send({ type: 'unsubscribe', topic }, topic)
-    } else {
-      // Nothing to tell the server: it no longer holds this subscription.
-      this.#subscriptions.delete(topic)
-      this.#changed()
+    this.#subscriptions.get(topic)?.subscription.unsubscribe()
+    const since = start.epoch !== undefined && start.since_seq !== undefined ? { epoch: start.epoch, seq: start.since_seq } : undefined
+    let subscription
+    try {
+      subscription = this.#client.subscribe(topic, () => this.#changed(), { lastN: start.last_n, since })
+    } catch (error) {
+      return this.#events.onState(this.#client.state, error instanceof Error ? error.message : String(error))
     }
+    const entry = { subscription, note: /** @type {string | undefined} */ (undefined) }
+    this.#subscriptions.set(topic, entry)
+    subscription.on('state', () => this.#changed())
+    subscription.on('reset', ({ reason }) => { entry.note = `reset: ${reason}`; this.#changed() })
+    subscription.on('error', (error) => { entry.note = `${error.code}: ${error.message}`; this.#changed() })
+    this.#changed()
   }
 
-  /** @param {string} topic @param {unknown} payload @param {string | undefined} id */
+  /** Ends the subscription if it is live, and forgets it. @param {string} topic */
+  unsubscribe(topic) {
+    this.#subscriptions.get(topic)?.subscription.unsubscribe()
+    this.#subscriptions.delete(topic)
+    this.#changed()
+  }
+
+  /**
+   * @param {string} topic @param {unknown} payload @param {string | undefined} id
+   * @returns {Promise<PublishAck>}
+   */
   publish(topic, payload, id) {
-    this.#send({ type: 'publish', topic, message: id === undefined ? { payload } : { id, payload } }, topic)
+    return this.#client.publish(topic, payload, { id })
   }
 
+  /** The client pings on its own when the server goes quiet; this one is the user's, on the same connection. */
   ping() {
-    this.#send({ type: 'ping' })
+    if (this.#socket?.readyState === OPEN) this.#socket.send(JSON.stringify({ type: 'ping', request_id: `console-ping-${++this.#pings}` }))
   }
 
   close() {
-    if (this.#socket.readyState === this.#socket.CLOSED) return
-    this.#events.onState('closing', '')
-    this.#socket.close(1000, 'closed from the console')
-  }
-
-  /** @param {Record<string, unknown>} frame @param {string} [topic] */
-  #send(frame, topic) {
-    if (this.#socket.readyState !== this.#socket.OPEN) return
-    const requestId = `console-${++this.#requests}`
-    this.#pending.set(requestId, { type: String(frame.type), topic })
-    const wire = JSON.stringify({ ...frame, request_id: requestId })
-    this.#socket.send(wire)
-    this.#events.onFrame('out', wire)
-  }
-
-  /** @param {string} data */
-  #receive(data) {
-    this.#events.onFrame('in', data)
-    let frame
-    try {
-      frame = JSON.parse(data)
-    } catch {
-      return
-    }
-    if (!isRecord(frame)) return
-    const requestId = text(frame.request_id)
-    const request = requestId === undefined ? undefined : this.#pending.get(requestId)
-    if (requestId !== undefined) this.#pending.delete(requestId)
-    if (frame.type === 'event') this.#onEvent(frame)
-    else if (frame.type === 'info') this.#onInfo(frame)
-    else if (request?.topic !== undefined && (frame.type === 'ack' || frame.type === 'error')) this.#onReply(request.type, request.topic, frame)
-  }
-
-  /** @param {Record<string, unknown>} frame */
-  #onEvent(frame) {
-    const topic = text(frame.topic)
-    const subscription = topic === undefined ? undefined : this.#subscriptions.get(topic)
-    const seq = count(frame.seq)
-    if (subscription && seq !== undefined) this.#track(subscription.topic, { ...subscription, lastSeq: seq })
-  }
-
-  /** `topic_deleted`, and from newer servers `unsubscribed` or `resync_required`, end a subscription. @param {Record<string, unknown>} frame */
-  #onInfo(frame) {
-    const topic = text(frame.topic)
-    const subscription = topic === undefined ? undefined : this.#subscriptions.get(topic)
-    if (!subscription) return
-    const reason = text(frame.reason)
-    this.#track(subscription.topic, { ...subscription, state: 'ended', note: [text(frame.msg), reason].filter(Boolean).join(': ') })
-  }
-
-  /** @param {string} type @param {string} topic @param {Record<string, unknown>} frame */
-  #onReply(type, topic, frame) {
-    const subscription = this.#subscriptions.get(topic)
-    if (!subscription || (type !== 'subscribe' && type !== 'unsubscribe')) return
-    if (frame.type === 'error') {
-      const error = isRecord(frame.error) ? `${text(frame.error.code)}: ${text(frame.error.message)}` : 'error'
-      this.#track(topic, { ...subscription, state: 'failed', note: error })
-    } else if (type === 'unsubscribe') {
-      this.#subscriptions.delete(topic)
-      this.#changed()
-    } else {
-      const resumed = frame.recovered === false ? `not resumed: ${text(frame.reason)}` : undefined
-      const epoch = text(frame.epoch) ?? subscription.epoch
-      // The ack names the head; `replayed` events up to it follow, each moving lastSeq on.
-      const head = count(frame.seq)
-      const lastSeq = head === undefined ? subscription.lastSeq : head - (count(frame.replayed) ?? 0)
-      this.#track(topic, { ...subscription, state: 'subscribed', epoch, lastSeq, note: resumed })
-    }
-  }
-
-  /** @param {number} code @param {string} reason */
-  #closed(code, reason) {
-    // A browser is not told why an upgrade was refused: it sees only a close before open.
-    if (!this.#opened) this.#events.onState('refused', 'the server refused the connection: a missing or wrong credential, or the server is unreachable')
-    else this.#events.onState('closed', `code ${code}${reason ? `, ${reason}` : ''}`)
-    for (const subscription of this.#subscriptions.values()) {
-      this.#subscriptions.set(subscription.topic, { ...subscription, state: 'disconnected' })
-    }
-    this.#pending.clear()
-    this.#changed()
-  }
-
-  /** @param {string} topic @param {Subscription} subscription */
-  #track(topic, subscription) {
-    this.#subscriptions.set(topic, subscription)
-    this.#changed()
+    this.#client.close()
   }
 
   #changed() {

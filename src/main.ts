@@ -15,17 +15,21 @@ const log = createLogger(options.logLevel)
  * Ctrl-C in a terminal signals the whole process group: under `npm start` the
  * server gets SIGINT from the terminal and again from npm, which passes it on.
  * The same signal within this long of the first is that one signal, not a second.
+ * npm's copy was measured 1.5-20 ms behind on a loaded machine (docs/operations.md);
+ * a person pressing Ctrl-C twice is hundreds of milliseconds apart.
  */
-const REPEAT_WINDOW_MS = 500
+const REPEAT_WINDOW_MS = 100
 
 let firstSignal: { signal: NodeJS.Signals; at: number } | undefined
-const isRepeat = (signal: NodeJS.Signals): boolean =>
-  signal === firstSignal?.signal && performance.now() - firstSignal.at < REPEAT_WINDOW_MS
 
 const onSignal = (signal: NodeJS.Signals): void => {
   if (firstSignal) {
-    if (isRepeat(signal)) return
-    log.warn('second signal: exiting without waiting', { signal })
+    const sinceFirstMs = Math.round((performance.now() - firstSignal.at) * 10) / 10
+    if (signal === firstSignal.signal && sinceFirstMs < REPEAT_WINDOW_MS) {
+      // At debug, so the gap npm leaves can be measured where it matters: here.
+      return log.debug('same signal again: counted once', { signal, sinceFirstMs })
+    }
+    log.warn('second signal: exiting without waiting', { signal, sinceFirstMs })
     process.exit(1)
   }
   firstSignal = { signal, at: performance.now() }

@@ -280,7 +280,7 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
     else socket.close()
     for (const subscription of this.subscriptions.values()) {
       subscription.requestId = undefined
-      subscription.state = 'subscribing'
+      subscription.setState('subscribing')
     }
     for (const [id, pending] of this.pending) {
       if (pending.sent) this.settle(id, new PubSubError('DISCONNECTED', `the connection dropped before the answer: ${why.message}`))
@@ -371,7 +371,7 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
   }
 
   private sendSubscribe(subscription: TopicSubscription): void {
-    subscription.state = 'subscribing'
+    subscription.setState('subscribing')
     subscription.requestId = undefined
     if (this.socket?.readyState !== OPEN) return
     const since = subscription.position
@@ -395,7 +395,7 @@ export class PubSubClient<M extends TopicMap = TopicMap> extends Emitter<ClientE
       return subscription.end(new PubSubError('UNSUPPORTED', 'the subscribe ack lacks epoch, seq or replayed: the server does not support resume'))
     }
     subscription.position = positionAfterAck(ack)
-    subscription.state = 'subscribed'
+    subscription.setState('subscribed')
     const reason = resetReasonOf(resumed, ack)
     if (reason !== undefined) subscription.reset(reason)
   }

@@ -254,3 +254,17 @@ test('a token from a function is refreshed on the open connection before it expi
   assert.equal(again.type, 'refresh')
   assert.equal(issuedAs(again.token), 3)
 })
+
+test('a subscription reports each change of its state as a state event', async (t) => {
+  const { client, nextSocket } = setup(t)
+  const sub = client.subscribe('orders', () => {})
+  const states: string[] = []
+  sub.on('state', (state) => states.push(state))
+  const socket = await opened(nextSocket)
+  await ackSubscribe(socket, { epoch: 'e1', seq: 0, replayed: 0 })
+  socket.drop()
+  const again = await opened(nextSocket)
+  await ackSubscribe(again, { epoch: 'e1', seq: 0, replayed: 0, recovered: true })
+  sub.unsubscribe()
+  assert.deepEqual(states, ['subscribed', 'subscribing', 'subscribed', 'unsubscribed'])
+})

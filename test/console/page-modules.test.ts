@@ -4,6 +4,7 @@ import { WebSocket } from 'ws'
 import { base64url, checkMessageId, checkStart, checkTopic, parsePayload, subprotocols } from '../../console/checks.js'
 import { RateHistory, sampleOf } from '../../console/rates.js'
 import { Session } from '../../console/session.js'
+import { createClient } from '../../src/client/index.js'
 import { createTopic, request, startServer, within } from '../helpers.js'
 
 test('the page checks topics, payloads, ids and start positions before sending', () => {
@@ -65,46 +66,55 @@ test('rates come from the growth of the counters between polls, over a sliding w
   assert.deepEqual(history.connections, [1, 1, 1, 1])
 })
 
-test('the page session offers pubsub.v1, and follows subscription state and position from the replies', async (t) => {
+test('the page session reports every frame and the client library\'s connection and subscription states', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
   for (const payload of [1, 2, 3]) await request(server.url, 'POST', '/topics/orders/messages', { payload })
   const frames: [string, string][] = []
   const states: string[] = []
   let changed = (): void => {}
-  const session = new Session(server.wsUrl, '', {
-    onFrame: (direction: string, text: string) => frames.push([direction, text]),
-    onState: (state: string) => { states.push(state); changed() },
-    onSubscriptions: () => changed(),
-  }, WebSocket as unknown as typeof globalThis.WebSocket)
+  const session = new Session({
+    createClient,
+    url: server.wsUrl,
+    credential: '',
+    events: {
+      onFrame: (direction: string, text: string) => { frames.push([direction, text]); changed() },
+      onState: (state: string) => { if (states.at(-1) !== state) states.push(state); changed() },
+      onSubscriptions: () => changed(),
+    },
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+  })
   t.after(() => session.close())
   const until = (what: string, done: () => boolean): Promise<void> =>
     within(new Promise<void>((resolve) => {
       changed = () => { if (done()) resolve() }
       changed()
     }), what)
-  const orders = () => session.subscriptions.find((s: { topic: string }) => s.topic === 'orders')
+  type Row = { topic: string; state: string; lastSeq?: number; note?: string }
+  const row = (topic: string): Row | undefined => session.subscriptions.find((s: Row) => s.topic === topic)
 
-  await until('the session to open', () => states.includes('open'))
+  await until('the session to connect', () => states.includes('connected'))
   session.subscribe('orders', { last_n: 2 })
-  await until('two replayed events', () => orders()?.lastSeq === 3)
-  assert.equal(orders()?.state, 'subscribed')
+  await until('two replayed events', () => row('orders')?.lastSeq === 3)
+  assert.equal(row('orders')?.state, 'subscribed')
   session.subscribe('missing', {})
-  await until('the failed subscribe', () => session.subscriptions.some((s: { state: string }) => s.state === 'failed'))
-  assert.match(String(session.subscriptions.find((s: { topic: string }) => s.topic === 'missing')?.note), /^TOPIC_NOT_FOUND: /)
-  session.publish('orders', { n: 4 }, 'id-4')
-  await until('the published event', () => orders()?.lastSeq === 4)
+  await until('the refused subscribe', () => row('missing')?.state === 'unsubscribed')
+  assert.match(String(row('missing')?.note), /^TOPIC_NOT_FOUND: /)
+  const ack = await session.publish('orders', { n: 4 }, 'id-4')
+  assert.deepEqual([ack.seq, ack.messageId], [4, 'id-4'])
+  await until('the published event', () => row('orders')?.lastSeq === 4)
   session.unsubscribe('orders')
-  await until('the unsubscribe ack', () => orders() === undefined)
+  assert.equal(row('orders'), undefined)
+  session.ping()
+  await until('the pong', () => frames.some(([direction, text]) => direction === 'in' && text.includes('"type":"pong"')))
 
   const sent = frames.filter(([direction]) => direction === 'out').map(([, text]) => JSON.parse(text) as Record<string, unknown>)
-  assert.deepEqual(sent.map((f) => f.type), ['subscribe', 'subscribe', 'publish', 'unsubscribe'])
+  assert.deepEqual(sent.map((f) => f.type), ['subscribe', 'subscribe', 'publish', 'unsubscribe', 'ping'])
+  assert.deepEqual(sent[0]?.last_n, 2)
   assert.deepEqual(sent[2]?.message, { id: 'id-4', payload: { n: 4 } })
   const received = frames.filter(([direction]) => direction === 'in').map(([, text]) => JSON.parse(text) as Record<string, unknown>)
   assert.deepEqual(received.filter((f) => f.type === 'event').map((f) => f.seq), [2, 3, 4])
 
-  await request(server.url, 'DELETE', '/topics/orders')
   session.close()
-  await until('the close', () => states.includes('closed'))
-  assert.deepEqual(states, ['connecting', 'open', 'closing', 'closed'])
+  assert.deepEqual(states, ['connecting', 'connected', 'closed'])
 })
