@@ -106,7 +106,7 @@ export type Capacity = { scenario: string; nodeCpuMicros: number; redisCpuMicros
  */
 export function estimateCapacity(rows: ClusterRow[], scenario: string): Capacity | undefined {
   const widest = rows.reduce<ClusterRow | undefined>((best, r) => (!best || r.nodes > best.nodes ? r : best), undefined)
-  if (!widest) return undefined
+  if (!widest || !Number.isFinite(widest.cpuMicrosPerDelivery)) return undefined
   const redisCpuMicros = widest.redisCpuMicrosPerDelivery
   const nodeCpuMicros = widest.cpuMicrosPerDelivery - redisCpuMicros
   const byNodes = ((ESTIMATE_CORES - 1) * 1e6) / nodeCpuMicros

@@ -147,7 +147,8 @@ async function drive(spec: TargetSpec, { shape, plan, timing }: Drive) {
     const connections = topics.flatMap((topic) => Array.from({ length: shape.subscribersPerTopic }, () => topic))
     const subscribers = await openSubscribers(target, connections, shape.subscriberProcesses)
     const publisher = new ClientProcess<PublisherCommand, PublisherReport>(script('publisher'), 'publisher')
-    const everyone = [...subscribers, publisher]
+    // The publisher first: a refused publish shows as a gap at the subscribers, and its error says why.
+    const everyone = [publisher, ...subscribers]
     try {
       publisher.send({ cmd: 'open', target, topics, publishers: shape.publishers, payloadBytes: PAYLOAD_BYTES, plan })
       await publisher.wait('ready', SETUP_TIMEOUT_MS)
