@@ -7,6 +7,8 @@ export type Options = {
   logLevel: LogLevel
   maxHistoryPerTopic: number
   apiKey: string | undefined
+  /** A JSON file of API keys (as SHA-256 hashes) and JWT keys; see docs/auth.md. */
+  authFile: string | undefined
   heartbeatIntervalMs: number
   shutdownTimeoutMs: number
   maxPayloadBytes: number
@@ -25,6 +27,7 @@ export const DEFAULTS: Readonly<Options> = {
   logLevel: 'info',
   maxHistoryPerTopic: 50,
   apiKey: undefined,
+  authFile: undefined,
   heartbeatIntervalMs: 30_000,
   shutdownTimeoutMs: 5_000,
   maxPayloadBytes: 1_048_576,
@@ -86,6 +89,13 @@ export const SETTINGS: readonly Setting[] = [
     secret: true,
     // An empty variable means "unset", as docker-compose writes `API_KEY=` for an unset key.
     parse: (text) => (text === '' ? undefined : text),
+    isValid: (value) => value === undefined || (typeof value === 'string' && value.length > 0),
+  },
+  {
+    option: 'authFile',
+    variable: 'AUTH_FILE',
+    accepts: 'the path of a JSON credentials file (unset or empty: none)',
+    parse: (text) => (text.trim() === '' ? undefined : text.trim()),
     isValid: (value) => value === undefined || (typeof value === 'string' && value.length > 0),
   },
   integer('heartbeatIntervalMs', 'HEARTBEAT_INTERVAL_MS', 10, 2_147_483_647),

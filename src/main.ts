@@ -1,6 +1,6 @@
 import { optionsFromEnv } from './config.js'
 import { createLogger } from './log.js'
-import { startServer } from './server.js'
+import { AuthFileError, startServer } from './server.js'
 
 // The command-line edge: the only place that reads the environment, traps signals or exits.
 const parsed = optionsFromEnv(process.env)
@@ -38,10 +38,13 @@ const onSignal = (signal: NodeJS.Signals): void => {
 }
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
+// The server logs the outcome: reloaded, or kept the previous file and why.
+process.on('SIGHUP', () => void started.then((server) => server.reloadAuthFile()))
 
 // Started once the signals are trapped, so one that arrives while the port is
 // being bound shuts the server down as soon as it listens.
-const started = startServer({ ...options, logger: log }).catch((error: unknown) => {
-  log.error('could not start', { error, host: options.host, port: options.port })
+const started = startServer({ ...options, logger: log, env: process.env }).catch((error: unknown) => {
+  if (error instanceof AuthFileError) process.stderr.write(`invalid configuration: ${error.message}\n`)
+  else log.error('could not start', { error, host: options.host, port: options.port })
   process.exit(1)
 })

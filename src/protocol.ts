@@ -7,7 +7,8 @@
 import { textFrame } from './frame.js'
 
 /** Codes a WebSocket client can receive in an `error` frame. */
-export type ErrorCode = 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'INTERNAL' | 'UNAVAILABLE'
+export type ErrorCode =
+  | 'BAD_REQUEST' | 'TOPIC_NOT_FOUND' | 'SLOW_CONSUMER' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'TOKEN_EXPIRED' | 'INTERNAL' | 'UNAVAILABLE'
 
 /** Everything a Failure can carry: the wire codes plus two that only REST reports. */
 export type FailureCode = ErrorCode | 'TOPIC_EXISTS' | 'LIMIT_EXCEEDED'
@@ -34,7 +35,9 @@ export type Subscribe = ReplayRequest & { type: 'subscribe'; topic: string; clie
 export type Unsubscribe = { type: 'unsubscribe'; topic: string; clientId?: string; requestId?: string }
 export type Publish = { type: 'publish'; topic: string; message: MessageBody; requestId?: string }
 export type Ping = { type: 'ping'; requestId?: string }
-export type ClientMessage = Subscribe | Unsubscribe | Publish | Ping
+/** Replaces the connection's token before it expires. */
+export type Refresh = { type: 'refresh'; token: string; requestId?: string }
+export type ClientMessage = Subscribe | Unsubscribe | Publish | Ping | Refresh
 
 /** A parse failure keeps the request_id when one could be read, so the error can echo it. */
 export type ParseFailure = { ok: false; error: Failure; requestId?: string }
@@ -79,7 +82,7 @@ export const TOPIC_RULE = 'must be a topic name: 1-128 characters of A-Z a-z 0-9
 export const SEQ_RULE = `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`
 export const EPOCH_RULE = 'must be an epoch from an earlier ack: 1-64 characters of A-Z a-z 0-9 . _ -'
 const LAST_N_RULE = 'must be an integer >= 0'
-const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping'] as const
+const CLIENT_TYPES = ['subscribe', 'unsubscribe', 'publish', 'ping', 'refresh'] as const
 
 /** Validates a message body as sent over WebSocket (`message`) or REST (the request body). */
 export function checkMessageBody(value: unknown, field = 'message'): Result<MessageBody> {
@@ -155,12 +158,18 @@ function checkPublish(m: Record<string, unknown>, requestId?: string): Result<Pu
   return ok({ type: 'publish', topic: m.topic, message: message.value, requestId })
 }
 
+function checkRefresh(m: Record<string, unknown>, requestId?: string): Result<Refresh> {
+  if (typeof m.token !== 'string' || m.token === '') return badRequest('token', 'must be a non-empty string: a JWT')
+  return ok({ type: 'refresh', token: m.token, requestId })
+}
+
 function checkFields(m: Record<string, unknown>, requestId?: string): Result<ClientMessage> {
   switch (m.type) {
     case 'subscribe': return checkSubscribe(m, requestId)
     case 'unsubscribe': return checkUnsubscribe(m, requestId)
     case 'publish': return checkPublish(m, requestId)
     case 'ping': return ok({ type: 'ping', requestId })
+    case 'refresh': return checkRefresh(m, requestId)
     default: return badRequest('type', `must be one of ${CLIENT_TYPES.join(', ')}`)
   }
 }
@@ -188,7 +197,7 @@ export function parseClientMessage(text: string): ParseResult {
 // ---- encoders: every server frame has a type and an ISO-8601 UTC ts ----
 
 const WIRE_CODES: ReadonlySet<FailureCode> = new Set<ErrorCode>([
-  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'INTERNAL', 'UNAVAILABLE',
+  'BAD_REQUEST', 'TOPIC_NOT_FOUND', 'SLOW_CONSUMER', 'UNAUTHORIZED', 'FORBIDDEN', 'TOKEN_EXPIRED', 'INTERNAL', 'UNAVAILABLE',
 ])
 
 /** REST-only codes travel over WebSocket as BAD_REQUEST, keeping the frame's code set closed. */
@@ -284,5 +293,9 @@ export const encodeError = (requestId: string | undefined, error: Failure, ts: n
 export const encodePong = (requestId: string | undefined, ts: number): Buffer =>
   frame({ type: 'pong', request_id: requestId, ts: isoTime(ts) })
 
-export const encodeInfo = (topic: string, msg: string, ts: number): Buffer =>
-  frame({ type: 'info', topic, msg, ts: isoTime(ts) })
+export const encodeInfo = (topic: string, msg: string, ts: number, reason?: ErrorCode): Buffer =>
+  frame({ type: 'info', topic, msg, reason, ts: isoTime(ts) })
+
+/** The ack of a refresh, which names no topic. */
+export const encodeRefreshAck = (requestId: string | undefined, ts: number): Buffer =>
+  frame({ type: 'ack', request_id: requestId, status: 'ok', ts: isoTime(ts) })

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { AuthFileError, loadAuthFile, type Env } from './auth/auth-file.js'
+import { Authenticator, newRefusalCounts } from './auth/authenticator.js'
 import { Broker } from './broker/broker.js'
 import type { Engine } from './broker/engine.js'
 import { resolveOptions, type Options } from './config.js'
@@ -16,6 +18,7 @@ import { Gateway } from './ws/gateway.js'
 
 export type { Options } from './config.js'
 export { DEFAULTS } from './config.js'
+export { AuthFileError } from './auth/auth-file.js'
 export { createLogger, type Logger, type LogLevel } from './log.js'
 
 export type ServerOptions = Partial<Options> & {
@@ -23,6 +26,8 @@ export type ServerOptions = Partial<Options> & {
   logger?: Logger
   /** Milliseconds since the epoch for every ts the server stamps; Date.now by default. */
   clock?: () => number
+  /** Library only: where AUTH_FILE's `secret_env` entries are looked up; none by default (the CLI passes its environment). */
+  env?: Env
   /** Library only (no variable): how long a client may take to send its request headers; 10 s by default. */
   headersTimeoutMs?: number
   /** Library only (no variable): how long a client may take to send a whole request; 30 s by default. */
@@ -36,6 +41,11 @@ export type RunningServer = {
   url: string
   /** Graceful shutdown: 1001 to every client, wait up to shutdownTimeoutMs, destroy the rest. */
   close(): Promise<void>
+  /**
+   * Reads AUTH_FILE again (the CLI does on SIGHUP). A bad file keeps the
+   * current one; connections whose credential no longer holds are closed 4401.
+   */
+  reloadAuthFile(): Promise<{ ok: true } | { ok: false; problem: string }>
 }
 
 /** Slowloris guards: a request must send its headers, and finish, within these. */
@@ -62,16 +72,18 @@ function httpTimeouts(given: ServerOptions): { headersTimeout: number; requestTi
 
 /** Starts the HTTP + WebSocket server. Bad options throw a TypeError naming the option. */
 export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
-  const { logger, clock, ...rest } = given
+  const { logger, clock, env = {}, ...rest } = given
   const options = resolveOptions(rest)
   const timeouts = httpTimeouts(given)
   const log = logger ?? createLogger(options.logLevel)
+  const authenticator = await createAuthenticator(options, env, log)
+  const access = { authenticator, refusals: newRefusalCounts(), now: Date.now }
   const startedAt = performance.now()
   let shuttingDown = false
   const isShuttingDown = (): boolean => shuttingDown
 
   const broker = await startEngine(options, clock, log)
-  const gateway = new Gateway({ ...options, broker, log, isShuttingDown })
+  const gateway = new Gateway({ ...options, broker, log, access, isShuttingDown })
   const uptimeSec = (): number => Math.round(performance.now() - startedAt) / 1000
   const gatewayCounts = (): GatewayCounts => ({ ...gateway.counters, connections: gateway.connectionCount })
   const routes = createRoutes({ broker, connections: () => gateway.connectionCount, gatewayCounts, isShuttingDown, uptimeSec })
@@ -80,9 +92,10 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     brokerStats: () => broker.localStats(),
     node: () => (broker.nodeId === undefined ? undefined : { id: broker.nodeId, redisAvailable: broker.available() }),
     gatewayCounts,
+    refusals: () => access.refusals,
     uptimeSec,
   })
-  const edge = createRequestListeners({ router, apiKey: options.apiKey, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log })
+  const edge = createRequestListeners({ router, access, maxPayloadBytes: options.maxPayloadBytes, isShuttingDown, log })
   // Node answers an HTTP/1.1 request without Host with a bare 400; the request listener answers it
   // with a problem document instead, like every other error.
   const server = createServer({ ...timeouts, requireHostHeader: false }, edge.onRequest)
@@ -131,10 +144,25 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     log.info('stopped')
   }
 
+  const reloadAuthFile = async (): Promise<{ ok: true } | { ok: false; problem: string }> => {
+    const loaded = options.authFile === undefined
+      ? { ok: false as const, problem: 'AUTH_FILE is not set: there is nothing to reload' }
+      : await loadAuthFile(options.authFile, env)
+    if (!loaded.ok) {
+      log.warn('AUTH_FILE not reloaded: the credentials in force stay', { problem: loaded.problem })
+      return loaded
+    }
+    authenticator.replace(loaded.policy)
+    await gateway.recheckAll()
+    log.info('AUTH_FILE reloaded', { keys: loaded.policy.keys.length, jwt_keys: loaded.policy.jwt?.keys.size ?? 0 })
+    return { ok: true }
+  }
+
   return {
     address: { host: address, port },
     url: `http://${urlHost}:${port}`,
     close: () => (closing ??= shutdown()),
+    reloadAuthFile,
   }
 }
 
@@ -146,6 +174,19 @@ async function startEngine(options: Options, clock: (() => number) | undefined, 
   if (options.redisUrl === undefined) return new Broker({ ...options, now: clock })
   const { startClusterEngine } = await import('./cluster/cluster-engine.js')
   return startClusterEngine({ ...options, redisUrl: options.redisUrl, now: clock }, log)
+}
+
+/** Loads AUTH_FILE (a bad one throws AuthFileError with its one line); warns when nothing restricts access. */
+async function createAuthenticator(options: Options, env: Env, log: Logger): Promise<Authenticator> {
+  if (options.authFile === undefined) {
+    if (options.apiKey === undefined) {
+      log.warn('access control is off: neither API_KEY nor AUTH_FILE is set, so anyone who reaches the port may do everything')
+    }
+    return new Authenticator(options.apiKey, undefined)
+  }
+  const loaded = await loadAuthFile(options.authFile, env)
+  if (!loaded.ok) throw new AuthFileError(loaded.problem)
+  return new Authenticator(options.apiKey, loaded.policy)
 }
 
 /** True when `promise` settles before `ms` passes; the timer never outlives the wait. */

@@ -9,6 +9,9 @@ import { request, watchLog, within } from './helpers.js'
 import { PROJECT_ROOT, runNode, spawnServer } from './child.js'
 import { openRawWebSocket } from './raw-socket.js'
 
+/** Logged at start-up by a server that neither API_KEY nor AUTH_FILE restricts. */
+const OPEN_WARNING = 'access control is off: neither API_KEY nor AUTH_FILE is set, so anyone who reaches the port may do everything'
+
 const badValues: [string, string][] = [
   ['PORT', '99999'],
   ['PORT', 'http'],
@@ -74,7 +77,7 @@ test('a signal that arrives while the server is still starting shuts it down onc
   run.child.kill('SIGTERM')
   assert.deepEqual(await within(run.exited, 'the server to exit', 15_000), { code: 0, signal: null })
   const messages = run.stdout.map((text) => (JSON.parse(text) as { msg: string }).msg)
-  assert.deepEqual(messages, ['signal received: shutting down gracefully', 'listening', 'shutting down', 'stopped'])
+  assert.deepEqual(messages, [OPEN_WARNING, 'signal received: shutting down gracefully', 'listening', 'shutting down', 'stopped'])
 })
 
 // Ctrl-C in a terminal signals the whole group, so the server hears it from the terminal and again from npm.
@@ -133,7 +136,7 @@ async function npmStartThenSignal(t: TestContext, signal: NodeJS.Signals, group:
   assert.equal(await within(exited, 'npm to exit', 15_000), 0)
   const messages = log.lines.map((text) => (JSON.parse(text) as { msg: string }).msg)
   const drained = group ? ['shutdown timeout: destroying remaining connections'] : []
-  assert.deepEqual(messages, ['listening', 'signal received: shutting down gracefully', 'shutting down', ...drained, 'stopped'])
+  assert.deepEqual(messages, [OPEN_WARNING, 'listening', 'signal received: shutting down gracefully', 'shutting down', ...drained, 'stopped'])
 }
 
 test('npm start compiles a fresh tree, skips the compiler when nothing changed, and compiles again after an edit', async (t) => {

@@ -14,12 +14,14 @@ test('every variable is read into its option', () => {
     PORT: '9000', HOST: '127.0.0.1', LOG_LEVEL: 'WARNING', MAX_HISTORY_PER_TOPIC: '0', API_KEY: 's3cret',
     HEARTBEAT_INTERVAL_MS: '1000', SHUTDOWN_TIMEOUT_MS: '0', MAX_PAYLOAD_BYTES: '2048', MAX_BUFFERED_BYTES: '4096',
     MAX_TOPICS: '5', MAX_SUBSCRIPTIONS_PER_CONNECTION: '6', REDIS_URL: 'redis://10.0.0.5:6380/2', REDIS_PREFIX: 'ps.eu',
+    AUTH_FILE: '/etc/pubsub/auth.json',
   })
   assert.deepEqual(parsed, {
     options: {
       port: 9000, host: '127.0.0.1', logLevel: 'warn', maxHistoryPerTopic: 0, apiKey: 's3cret',
       heartbeatIntervalMs: 1000, shutdownTimeoutMs: 0, maxPayloadBytes: 2048, maxBufferedBytes: 4096,
       maxTopics: 5, maxSubscriptionsPerConnection: 6, redisUrl: 'redis://10.0.0.5:6380/2', redisPrefix: 'ps.eu',
+      authFile: '/etc/pubsub/auth.json',
     },
   })
 })

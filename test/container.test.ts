@@ -67,7 +67,7 @@ test('docker-compose.yml runs pubsub with every variable at its default and a st
   for (const setting of SETTINGS) {
     const value: string | undefined = service.environment?.[setting.variable]
     assert.ok(value !== undefined, `${setting.variable} is missing`)
-    if (setting.variable === 'API_KEY' || setting.variable === 'REDIS_URL') assert.equal(value, `\${${setting.variable}:-}`)
+    if (['API_KEY', 'AUTH_FILE', 'REDIS_URL'].includes(setting.variable)) assert.equal(value, `\${${setting.variable}:-}`)
     else assert.equal(setting.parse(value), DEFAULTS[setting.option], setting.variable)
   }
   assert.deepEqual(service.healthcheck?.test, ['CMD', ...execForm(dockerfile, /^HEALTHCHECK /)])

@@ -8,6 +8,7 @@ import { Gateway } from '../src/ws/gateway.js'
 import { connect, createTopic, request, startServer, subscribedClient, watchLog } from './helpers.js'
 import { openRawWebSocket, openSocket, parseResponse, readUntilClosed, upgradeRequest } from './raw-socket.js'
 import { assertProblemDocument } from './wire-checks.js'
+import { openAccess } from './support/access.js'
 
 test('an unexpected error while handling a frame answers INTERNAL, is logged with a stack, and harms no one else', async (t) => {
   let failing = false
@@ -66,7 +67,7 @@ test('an unexpected error while handling an upgrade answers 500 problem details,
   const gateway = new Gateway({
     broker: new Broker({ maxHistoryPerTopic: 0, maxTopics: 1, maxSubscriptionsPerConnection: 1 }),
     log: createLogger('debug', log.push),
-    apiKey: undefined,
+    access: openAccess(),
     maxPayloadBytes: 1024,
     maxBufferedBytes: 1024,
     heartbeatIntervalMs: 60_000,

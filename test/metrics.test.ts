@@ -196,6 +196,7 @@ test('each gateway counter is rendered under its own family', () => {
   const sample: MetricsSample = {
     broker: { topics: [{ name: 'a', messages: 1, subscribers: 0 }, { name: 'b', messages: 0, subscribers: 0 }], subscriptions: 3, messagesPublished: 4, messagesDelivered: 5 },
     gateway: { connections: 6, connectionsAccepted: 7, connectionsRefused: 16, slowConsumers: 8, heartbeatTerminations: 9, badRequests: 10, internalErrors: 11 },
+    refusals: { missing_credential: 0, invalid_credential: 0, token_expired: 0, forbidden: 0 },
     uptimeSeconds: 12.5,
     residentMemoryBytes: 13,
     cpuSeconds: 14.25,

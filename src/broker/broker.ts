@@ -110,6 +110,11 @@ export class Broker implements Engine {
     return ok({ name })
   }
 
+  /** The names of the topics a subscriber is subscribed to. */
+  subscribedTopics(subscriber: Subscriber): string[] {
+    return this.topicsOf.list(subscriber).map((topic) => topic.name)
+  }
+
   /** Drops every subscription of a subscriber; returns the names of the topics it left. */
   unsubscribeAll(subscriber: Subscriber): string[] {
     const own = this.topicsOf.take(subscriber)

@@ -22,6 +22,8 @@ export interface Engine {
   /** Adds the subscription and returns the replay; no gap and no duplicate between replay and live. */
   subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Maybe<Result<Replay>>
   unsubscribe(name: string, subscriber: Subscriber): Maybe<Result<{ name: string }>>
+  /** The names of the topics a subscriber is subscribed to on this node. */
+  subscribedTopics(subscriber: Subscriber): string[]
   /** Drops every subscription of a subscriber at once; returns the names of the topics it left. */
   unsubscribeAll(subscriber: Subscriber): string[]
   /** The events a subscribe with the same request would replay, with the topic's position. */

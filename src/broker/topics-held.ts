@@ -32,6 +32,13 @@ export class TopicsHeld<T extends object> {
     else if (held instanceof Set) held.delete(topic)
   }
 
+  /** What the subscriber holds, without forgetting it. */
+  list(subscriber: Subscriber): T[] {
+    const held = this.held.get(subscriber)
+    if (held === undefined) return []
+    return held instanceof Set ? [...held] : [held]
+  }
+
   /** Forgets the subscriber; returns what it held. */
   take(subscriber: Subscriber): T[] {
     const held = this.held.get(subscriber)

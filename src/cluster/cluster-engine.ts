@@ -174,6 +174,10 @@ export class ClusterEngine implements Engine {
     return read.value === undefined ? notFound(name) : ok({ name })
   }
 
+  subscribedTopics(subscriber: Subscriber): string[] {
+    return this.topicsOf.list(subscriber).map((topic) => topic.name)
+  }
+
   unsubscribeAll(subscriber: Subscriber): string[] {
     const own = this.topicsOf.take(subscriber)
     for (const topic of own) {

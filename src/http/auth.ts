@@ -1,30 +1,76 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { Action } from '../auth/access.js'
+import type { Authenticator, Credential, RefusalCounts } from '../auth/authenticator.js'
+import { Router } from './router.js'
 
-/** Routes anyone may call without a key; the console page and its assets hold no data until its user gives a credential. */
+/** What both edges need to decide on access; one of each per server. */
+export type AccessDeps = {
+  authenticator: Authenticator
+  /** Refused requests and messages by reason, for /metrics. */
+  refusals: RefusalCounts
+  now(): number
+}
+
+/**
+ * Routes anyone may call without a credential: a short, explicit list. The
+ * console page and its assets hold no data until its user gives a credential.
+ */
 const PUBLIC_PATHS = new Set(['/health', '/docs', '/openapi.yaml', '/openapi.json', '/client.js', '/console'])
 
 export const isPublicRoute = (method: string, path: string): boolean =>
   (method === 'GET' || method === 'HEAD') && (PUBLIC_PATHS.has(path) || path.startsWith('/docs/') || path.startsWith('/console/'))
 
-/**
- * The key a request presents: X-API-Key, then a bearer token, then `?api_key=`
- * in `upgradeQuery`, which only the WebSocket upgrade passes (browsers cannot
- * set headers there).
- */
-export function presentedKey(req: IncomingMessage, upgradeQuery?: URLSearchParams): string | undefined {
-  const header = req.headers['x-api-key']
-  if (typeof header === 'string' && header !== '') return header
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')
-  if (bearer?.[1]) return bearer[1]
-  return upgradeQuery?.get('api_key') ?? undefined
+/** What each protected route asks of its caller. A route missing here is for admins only. */
+const ACTIONS = new Router<Action>()
+  .add('POST', '/topics', 'manage')
+  .add('GET', '/topics', 'observe')
+  .add('GET', '/topics/:name', 'observe')
+  .add('DELETE', '/topics/:name', 'manage')
+  .add('POST', '/topics/:name/messages', 'publish')
+  .add('GET', '/topics/:name/messages', 'subscribe')
+  .add('GET', '/stats', 'observe')
+  .add('GET', '/metrics', 'observe')
+  .add('GET', '/ws', 'connect')
+
+/** The action a request performs and, for publish and subscribe, its topic. */
+export function requestedAction(method: string, path: string): { action: Action; topic?: string } {
+  const match = ACTIONS.match(method, path)
+  if (match === undefined || 'allow' in match) return { action: 'manage' }
+  return { action: match.handler, topic: match.params.name }
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+/** The subprotocol a browser sends its credential in, base64url-encoded after the prefix. */
+export const AUTH_SUBPROTOCOL_PREFIX = 'pubsub.auth.'
+export const SUBPROTOCOL = 'pubsub.v1'
 
-/** Constant-time comparison; hashing first makes the lengths equal and hides the key's length. */
-export function isAuthorized(presented: string | undefined, expected: string | undefined): boolean {
-  if (expected === undefined) return true
-  if (presented === undefined) return false
-  return timingSafeEqual(digest(presented), digest(expected))
+function subprotocolCredential(header: string | undefined): string | undefined {
+  for (const offered of (header ?? '').split(',')) {
+    const protocol = offered.trim()
+    if (!protocol.startsWith(AUTH_SUBPROTOCOL_PREFIX)) continue
+    const encoded = protocol.slice(AUTH_SUBPROTOCOL_PREFIX.length)
+    // An undecodable credential is still a credential, and fails as an invalid one.
+    return /^[\w-]+$/.test(encoded) ? Buffer.from(encoded, 'base64url').toString('utf8') : encoded
+  }
+  return undefined
+}
+
+const nonEmpty = (value: string | null | undefined): value is string => typeof value === 'string' && value !== ''
+
+/**
+ * The credential a request presents: X-API-Key, then a bearer token; on the
+ * WebSocket upgrade only (`upgradeQuery` given; browsers cannot set headers
+ * there), then the `pubsub.auth.` subprotocol, `?access_token=` and `?api_key=`.
+ */
+export function presentedCredential(req: IncomingMessage, upgradeQuery?: URLSearchParams): Credential | undefined {
+  const header = req.headers['x-api-key']
+  if (typeof header === 'string' && header !== '') return { value: header, carrier: 'key' }
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
+  if (nonEmpty(bearer)) return { value: bearer, carrier: 'bearer' }
+  if (upgradeQuery === undefined) return undefined
+  const inProtocol = subprotocolCredential(req.headers['sec-websocket-protocol'])
+  if (nonEmpty(inProtocol)) return { value: inProtocol, carrier: 'bearer' }
+  const accessToken = upgradeQuery.get('access_token')
+  if (nonEmpty(accessToken)) return { value: accessToken, carrier: 'bearer' }
+  const apiKey = upgradeQuery.get('api_key')
+  return nonEmpty(apiKey) ? { value: apiKey, carrier: 'key' } : undefined
 }

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+import { REFUSAL_REASONS, type RefusalCounts } from '../auth/authenticator.js'
 import type { BrokerStats } from '../broker/broker.js'
 import type { Handler } from './respond.js'
 import type { Router } from './router.js'
@@ -23,6 +24,7 @@ export type MetricsSample = {
   /** Cluster mode only: this node's id and whether it reaches Redis. */
   node?: { id: string; redisAvailable: boolean }
   gateway: GatewayCounts
+  refusals: RefusalCounts
   uptimeSeconds: number
   residentMemoryBytes: number
   cpuSeconds: number
@@ -33,6 +35,7 @@ export type MetricsSources = {
   brokerStats(): BrokerStats
   node(): { id: string; redisAvailable: boolean } | undefined
   gatewayCounts(): GatewayCounts
+  refusals(): RefusalCounts
   uptimeSec(): number
 }
 
@@ -73,6 +76,12 @@ function families(s: MetricsSample): Family[] {
     simple('pubsub_bad_requests_total', 'counter', 'WebSocket frames answered with BAD_REQUEST.', gateway.badRequests),
     simple('pubsub_heartbeat_terminations_total', 'counter', 'WebSocket connections terminated for missing a heartbeat pong.', gateway.heartbeatTerminations),
     simple('pubsub_internal_errors_total', 'counter', 'WebSocket messages that failed inside the server (answered INTERNAL).', gateway.internalErrors),
+    {
+      name: 'pubsub_auth_refusals_total',
+      type: 'counter',
+      help: 'Requests, upgrades and WebSocket messages refused by access control, by reason.',
+      samples: REFUSAL_REASONS.map((reason) => `pubsub_auth_refusals_total{reason="${reason}"} ${s.refusals[reason]}`),
+    },
     simple('pubsub_uptime_seconds', 'gauge', 'Seconds since the server started.', s.uptimeSeconds),
     simple('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', s.residentMemoryBytes),
     simple('process_cpu_seconds_total', 'counter', 'User and system CPU time spent in seconds.', s.cpuSeconds),
@@ -147,6 +156,7 @@ export function addMetricsRoute(router: Router<Handler>, sources: MetricsSources
       broker: sources.brokerStats(),
       node: sources.node(),
       gateway: sources.gatewayCounts(),
+      refusals: sources.refusals(),
       uptimeSeconds: sources.uptimeSec(),
       residentMemoryBytes: process.memoryUsage.rss(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,

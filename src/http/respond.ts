@@ -1,7 +1,8 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Logger } from '../log.js'
 import type { FailureCode } from '../protocol.js'
-import { isAuthorized, isPublicRoute, presentedKey } from './auth.js'
+import { may, type Principal } from '../auth/access.js'
+import { isPublicRoute, presentedCredential, requestedAction, type AccessDeps } from './auth.js'
 import { closeAfterDroppingBody } from './lingering-close.js'
 import { parseTarget, type RequestTarget } from './request-target.js'
 import type { Params, Router } from './router.js'
@@ -28,7 +29,7 @@ export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>
 
 export type EdgeOptions = {
   router: Router<Handler>
-  apiKey: string | undefined
+  access: AccessDeps
   maxPayloadBytes: number
   isShuttingDown(): boolean
   log: Logger
@@ -37,6 +38,8 @@ export type EdgeOptions = {
 const STATUS_OF: Record<FailureCode, number> = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  TOKEN_EXPIRED: 401,
+  FORBIDDEN: 403,
   TOPIC_NOT_FOUND: 404,
   TOPIC_EXISTS: 409,
   LIMIT_EXCEEDED: 409,
@@ -120,13 +123,16 @@ async function route(req: IncomingMessage, { path, query }: RequestTarget, optio
   if (options.isShuttingDown() && !isHealth) {
     return problem(503, 'SHUTTING_DOWN', 'the server is shutting down', { Connection: 'close' })
   }
-  if (options.apiKey !== undefined && !isPublicRoute(method, path)) {
-    const key = presentedKey(req)
-    if (!isAuthorized(key, options.apiKey)) {
-      return problem(401, 'UNAUTHORIZED', 'a valid API key is required: send it as X-API-Key or Authorization: Bearer', {
-        'WWW-Authenticate': 'Bearer',
-      })
+  const isPublic = isPublicRoute(method, path)
+  let principal: Principal | undefined
+  if (!isPublic) {
+    const authenticated = await options.access.authenticator.authenticate(presentedCredential(req), options.access.now())
+    if (!authenticated.ok) {
+      options.access.refusals[authenticated.reason]++
+      const detail = `${authenticated.message}: send a valid API key or token as X-API-Key or Authorization: Bearer`
+      return problem(401, 'UNAUTHORIZED', detail, { 'WWW-Authenticate': 'Bearer' })
     }
+    principal = authenticated.principal
   }
   const match = options.router.match(method, path)
   if (match === undefined) return problem(404, 'NOT_FOUND', `no route for ${path}`)
@@ -135,7 +141,20 @@ async function route(req: IncomingMessage, { path, query }: RequestTarget, optio
       Allow: match.allow.join(', '),
     })
   }
+  if (principal !== undefined) {
+    const denied = forbidden(principal, method, path, options.access)
+    if (denied) return denied
+  }
   return match.handler({ params: match.params, query, readBody: () => readJson(req, options.maxPayloadBytes, sendContinue) })
+}
+
+/** Checked before the handler runs, so a refused caller never learns whether the topic exists. */
+function forbidden(principal: Principal, method: string, path: string, access: AccessDeps): Reply | undefined {
+  const { action, topic } = requestedAction(method, path)
+  if (may(principal, action, topic)) return undefined
+  access.refusals.forbidden++
+  const what = topic === undefined ? `${method} ${path}` : `${action} on topic '${topic}'`
+  return problem(403, 'FORBIDDEN', `this credential does not allow ${what}`)
 }
 
 /**

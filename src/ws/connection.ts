@@ -1,11 +1,14 @@
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
+import { isExpired, may, type Principal } from '../auth/access.js'
+import type { Credential } from '../auth/authenticator.js'
 import type { Published, Replay, Subscriber } from '../broker/broker.js'
 import { isPromise, type Engine, type Maybe } from '../broker/engine.js'
+import type { AccessDeps } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import {
-  encodeAck, encodeError, encodePong, fail, parseClientMessage, toWireCode,
-  type ClientMessage, type Failure, type Publish, type Result, type Subscribe, type Unsubscribe,
+  encodeAck, encodeError, encodeInfo, encodePong, encodeRefreshAck, fail, parseClientMessage, toWireCode,
+  type ClientMessage, type Failure, type Publish, type Refresh, type Result, type Subscribe, type Unsubscribe,
 } from '../protocol.js'
 import type { FlushBatch, Flushable } from './flush-batch.js'
 import { writeJoined } from './joined-write.js'
@@ -26,8 +29,18 @@ export type ConnectionDeps = {
   maxBufferedBytes: number
   batch: FlushBatch
   counters: GatewayCounters
+  access: AccessDeps
   onClose(connection: Connection): void
 }
+
+/** Who opened the connection, and with what: kept to re-check it when AUTH_FILE is reloaded. */
+export type ConnectionAuth = { principal: Principal; credential: Credential | undefined }
+
+/** The close code of a connection whose credential expired or no longer holds. */
+export const CLOSE_UNAUTHORIZED = 4401
+
+/** setTimeout's longest delay; a later expiry is reached in steps, never by an overflowed (immediate) timer. */
+const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * Most bytes a connection holds before writing through. A burst within one
@@ -59,7 +72,7 @@ let connectionsMade = 0
 /** One WebSocket client: parses its frames, calls the broker, and is a Subscriber. */
 export class Connection implements Subscriber, Flushable {
   readonly id = String(++connectionsMade)
-  private state: 'open' | 'slow' | 'closed' = 'open'
+  private state: 'open' | 'slow' | 'ending' | 'closed' = 'open'
   /**
    * The frames of this turn, not yet handed to the socket. They leave joined
    * in one write: cheaper than corking the socket, whose stream keeps a
@@ -70,6 +83,7 @@ export class Connection implements Subscriber, Flushable {
   private answeredPing = true
   private killTimer: NodeJS.Timeout | undefined
   private childLog: Logger | undefined
+  private expiryTimer: NodeJS.Timeout | undefined
   /**
    * The answer still waiting on the engine (cluster mode), if any. Answers go
    * out in request order: a later request waits for it, except that a publish
@@ -78,7 +92,13 @@ export class Connection implements Subscriber, Flushable {
   private answering: Promise<void> | undefined
   private answeringPublishesOnly = false
 
-  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, private readonly deps: ConnectionDeps) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    private readonly deps: ConnectionDeps,
+    private auth: ConnectionAuth,
+  ) {
+    this.armExpiry()
     // The same four listener functions serve every socket and find their
     // connection through the socket: four closures per connection cost ~250 bytes.
     ;(ws as OwnedSocket)[OWNER] = this
@@ -116,6 +136,8 @@ export class Connection implements Subscriber, Flushable {
    */
   send(frame: Buffer): void {
     if (this.state !== 'open' || this.ws.readyState !== this.ws.OPEN) return
+    // A late timer never extends access: an expired connection gets nothing more.
+    if (this.auth.principal.expiresAt !== undefined && this.hasExpired()) return this.expire()
     if (this.ws.bufferedAmount + this.heldBytes + frame.length > this.deps.maxBufferedBytes) {
       // Count only what the kernel refused, not what this turn still holds.
       this.flush()
@@ -169,11 +191,15 @@ export class Connection implements Subscriber, Flushable {
     if (this.state !== 'open') return
     let requestId: string | undefined
     try {
+      if (this.hasExpired()) return this.expire()
       if (isBinary) return this.inTurn(() => this.reject(undefined, BINARY))
       const parsed = parseClientMessage(textOf(data))
       if (!parsed.ok) return this.inTurn(() => this.reject(parsed.requestId, parsed.error))
       const msg = parsed.value
       requestId = msg.requestId
+      // Permission comes before the engine sees the topic; the refusal is answered in turn.
+      const forbidden = this.forbidden(msg)
+      if (forbidden !== undefined) return this.inTurn(() => this.reject(msg.requestId, forbidden))
       if (this.answering === undefined) return this.track(this.dispatch(msg), msg)
       if (msg.type === 'publish' && this.answeringPublishesOnly) {
         const published = this.deps.broker.publish(msg.topic, msg.message)
@@ -232,6 +258,7 @@ export class Connection implements Subscriber, Flushable {
       case 'unsubscribe': return this.answerUnsubscribe(msg, this.deps.broker.unsubscribe(msg.topic, this))
       case 'publish': return this.answerPublish(msg, this.deps.broker.publish(msg.topic, msg.message))
       case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
+      case 'refresh': return this.refresh(msg)
     }
   }
 
@@ -271,15 +298,107 @@ export class Connection implements Subscriber, Flushable {
     const limit = this.deps.maxBufferedBytes
     this.log.warn('slow consumer disconnected', { topics, buffered_bytes: this.ws.bufferedAmount, limit })
     const failure = fail('SLOW_CONSUMER', `more than ${limit} bytes were queued for this connection; it receives no further events`)
-    this.write(encodeError(undefined, failure.error, this.deps.broker.now()))
+    this.closeWith(failure.error, 1008)
+  }
+
+  /** Sends the failure as the last frame, closes with `code` and the failure's code, destroys the socket if that stalls. */
+  private closeWith(failure: Failure, code: number): void {
+    this.write(encodeError(undefined, failure, this.deps.broker.now()))
     this.flush()
-    this.ws.close(1008, 'SLOW_CONSUMER')
+    this.ws.close(code, failure.code)
     this.killTimer = setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS)
+  }
+
+  // ---- access control: every operation is checked, and a token's expiry ends the connection ----
+
+  /** The FORBIDDEN failure for a message this principal may not send; unsubscribing needs subscribe. */
+  private forbidden(msg: ClientMessage): Failure | undefined {
+    if (msg.type === 'ping' || msg.type === 'refresh') return undefined
+    const action = msg.type === 'publish' ? 'publish' : 'subscribe'
+    if (may(this.auth.principal, action, msg.topic)) return undefined
+    this.deps.access.refusals.forbidden++
+    return { code: 'FORBIDDEN', message: `this credential does not allow ${action} on topic '${msg.topic}'` }
+  }
+
+  private hasExpired(): boolean {
+    return isExpired(this.auth.principal, this.deps.access.now())
+  }
+
+  /**
+   * Fires at expiry, or earlier for an expiry beyond setTimeout's range; a
+   * timer that fires late is backed by the check on every operation.
+   */
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer)
+    const { expiresAt } = this.auth.principal
+    if (expiresAt === undefined) return
+    const delay = Math.min(Math.max(0, expiresAt - this.deps.access.now()), MAX_TIMER_MS)
+    this.expiryTimer = setTimeout(() => (this.hasExpired() ? this.expire() : this.armExpiry()), delay)
+  }
+
+  private expire(): void {
+    if (this.state !== 'open') return
+    this.deps.access.refusals.token_expired++
+    this.end({ code: 'TOKEN_EXPIRED', message: 'the token has expired: open a new connection with a fresh token, or send refresh before it expires' })
+  }
+
+  /** Ends an open connection whose credential no longer holds: error frame, then close 4401. */
+  private end(failure: Failure): void {
+    if (this.state !== 'open') return
+    this.state = 'ending'
+    clearTimeout(this.expiryTimer)
+    const topics = this.deps.broker.unsubscribeAll(this)
+    this.log.info('connection closed by access control', { code: failure.code, principal: this.auth.principal.id, topics })
+    this.closeWith(failure, CLOSE_UNAUTHORIZED)
+  }
+
+  /** A new token for this connection: same subject required; what it no longer allows ends. */
+  private async refresh(msg: Refresh): Promise<void> {
+    if (this.auth.principal.expiresAt === undefined) {
+      return this.reject(msg.requestId, { code: 'BAD_REQUEST', message: 'refresh applies only to a connection opened with a token' })
+    }
+    const credential: Credential = { value: msg.token, carrier: 'bearer' }
+    const checked = await this.deps.access.authenticator.authenticate(credential, this.deps.access.now())
+    if (this.state !== 'open') return
+    if (!checked.ok || checked.principal.expiresAt === undefined || checked.principal.subject !== this.auth.principal.subject) {
+      this.deps.access.refusals.invalid_credential++
+      const why = checked.ok ? 'the refresh token is for another subject' : `the refresh token was refused: ${checked.message}`
+      return this.end({ code: 'UNAUTHORIZED', message: why })
+    }
+    this.adopt({ principal: checked.principal, credential })
+    this.send(encodeRefreshAck(msg.requestId, this.deps.broker.now()))
+  }
+
+  /**
+   * Checks the connection's credential again under a reloaded AUTH_FILE:
+   * a credential that no longer opens /ws ends it; lost grants end their subscriptions.
+   */
+  async recheck(): Promise<void> {
+    const checked = await this.deps.access.authenticator.authenticate(this.auth.credential, this.deps.access.now())
+    if (this.state !== 'open') return
+    if (!checked.ok || !may(checked.principal, 'connect')) {
+      this.deps.access.refusals.invalid_credential++
+      return this.end({ code: 'UNAUTHORIZED', message: 'the credential of this connection is no longer accepted' })
+    }
+    this.adopt({ principal: checked.principal, credential: this.auth.credential })
+  }
+
+  private adopt(auth: ConnectionAuth): void {
+    this.auth = auth
+    this.armExpiry()
+    for (const topic of this.deps.broker.subscribedTopics(this)) {
+      if (may(auth.principal, 'subscribe', topic)) continue
+      // The engine lets go of the subscription at once; a cluster engine's count update may follow later.
+      const left = this.deps.broker.unsubscribe(topic, this)
+      if (isPromise(left)) left.catch((error: unknown) => this.failed(error, undefined))
+      this.send(encodeInfo(topic, 'unsubscribed', this.deps.broker.now(), 'FORBIDDEN'))
+    }
   }
 
   private onClose(code: number): void {
     this.state = 'closed'
     clearTimeout(this.killTimer)
+    clearTimeout(this.expiryTimer)
     const topics = this.deps.broker.unsubscribeAll(this)
     this.log.debug('connection closed', { code, topics })
     this.deps.onClose(this)

@@ -1,27 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { WebSocket } from 'ws'
-import { connect, request, startServer, within } from './helpers.js'
+import { connect, request, startServer } from '../helpers.js'
+import { upgradeAnswer, upgradeStatus } from '../support/upgrade.js'
 
 const KEY = 'k3y-that-must-never-be-logged'
-
-type UpgradeAnswer = { status: number; challenge?: string | undefined }
-
-/** A WebSocket upgrade attempt: 101 when it opened, else the HTTP status and its WWW-Authenticate. */
-function upgradeAnswer(url: string, headers: Record<string, string> = {}): Promise<UpgradeAnswer> {
-  const ws = new WebSocket(url, { headers })
-  return within(new Promise<UpgradeAnswer>((resolve) => {
-    ws.on('open', () => { ws.terminate(); resolve({ status: 101 }) })
-    ws.on('unexpected-response', (_req, res) => {
-      res.resume()
-      resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] })
-    })
-    ws.on('error', () => resolve({ status: -1 }))
-  }), 'the upgrade answer')
-}
-
-const upgradeStatus = async (url: string, headers: Record<string, string> = {}): Promise<number> =>
-  (await upgradeAnswer(url, headers)).status
 
 test('without a key, protected routes answer 401 problem details with UNAUTHORIZED', async (t) => {
   const { url } = await startServer(t, { apiKey: KEY })
@@ -59,7 +41,7 @@ test('/health stays public when a key is set, with or without a trailing slash',
 
 test('a WebSocket upgrade without a valid key is refused with HTTP 401 before any WebSocket opens', async (t) => {
   const server = await startServer(t, { apiKey: KEY })
-  assert.deepEqual(await upgradeAnswer(server.wsUrl), { status: 401, challenge: 'Bearer' })
+  assert.deepEqual(await upgradeAnswer(server.wsUrl), { status: 401, challenge: 'Bearer', code: 'UNAUTHORIZED' })
   assert.equal(await upgradeStatus(server.wsUrl, { 'X-API-Key': 'wrong' }), 401)
   assert.equal(await upgradeStatus(`${server.wsUrl}?api_key=wrong`), 401)
   const health = (await request(server.url, 'GET', '/health')).body as { connections: number }
