@@ -134,7 +134,7 @@ test('the console checks a payload before sending it, and filters and pauses its
   assert.deepEqual(problems, [])
 })
 
-test('with API_KEY set, the console is refused without the key and reads the live view with it, never putting it in a URL', async (t) => {
+test('with API_KEY set, the console is refused without the key; with it, it connects (the key in the subprotocol) and reads the live view, never putting the key in a URL', async (t) => {
   const key = 'console-secret-key'
   const server = await startServer(t, { apiKey: key })
   const { page, urls, foreign } = await openConsole(t, server)
@@ -148,6 +148,7 @@ test('with API_KEY set, the console is refused without the key and reads the liv
     await page.getByRole('button', { name: 'Connect', exact: true }).click()
     await page.locator('#live-state', { hasText: 'live' }).waitFor()
     await page.locator('#count-refused', { hasText: /^[1-9]/ }).waitFor()
+    await page.locator('#connection-state[data-state="connected"]').waitFor()
     assert.ok(urls.length > 0)
     assert.deepEqual(urls.filter((url) => url.includes(key) || url.includes(Buffer.from(key).toString('base64url'))), [])
     assert.deepEqual(foreign, [])
