@@ -203,7 +203,9 @@ export class Connection implements Subscriber, Flushable {
       if (this.answering === undefined) return this.track(this.dispatch(msg), msg)
       if (msg.type === 'publish' && this.answeringPublishesOnly) {
         const published = this.deps.broker.publish(msg.topic, msg.message)
-        return this.inTurn(() => this.then(published, (result) => this.ackPublish(msg, result)), msg)
+        // Its failure is handled in turn; until then it must not count as unhandled.
+        if (isPromise(published)) published.catch(() => {})
+        return this.inTurn(() => this.answerPublish(msg, published), msg)
       }
       this.inTurn(() => this.dispatch(msg), msg)
     } catch (error) {
@@ -235,15 +237,26 @@ export class Connection implements Subscriber, Flushable {
     this.answeringPublishesOnly = publishesOnly
   }
 
-  private then<T>(result: Maybe<T>, use: (value: T) => void): Maybe<void> {
-    return isPromise(result) ? result.then(use) : use(result)
+  // The engine's answer is used at once when it has one (the in-memory broker always does), so that
+  // path allocates nothing more; a promise is answered when it settles.
+
+  private answerSubscribe(msg: Subscribe, result: Maybe<Result<Replay>>): Maybe<void> {
+    return isPromise(result) ? result.then((r) => this.ackSubscribe(msg, r)) : this.ackSubscribe(msg, result)
+  }
+
+  private answerUnsubscribe(msg: Unsubscribe, result: Maybe<Result<{ name: string }>>): Maybe<void> {
+    return isPromise(result) ? result.then((r) => this.ackUnsubscribe(msg, r)) : this.ackUnsubscribe(msg, result)
+  }
+
+  private answerPublish(msg: Publish, result: Maybe<Result<Published>>): Maybe<void> {
+    return isPromise(result) ? result.then((r) => this.ackPublish(msg, r)) : this.ackPublish(msg, result)
   }
 
   private dispatch(msg: ClientMessage): Maybe<void> {
     switch (msg.type) {
-      case 'subscribe': return this.then(this.deps.broker.subscribe(msg.topic, this, msg), (result) => this.ackSubscribe(msg, result))
-      case 'unsubscribe': return this.then(this.deps.broker.unsubscribe(msg.topic, this), (result) => this.ackUnsubscribe(msg, result))
-      case 'publish': return this.then(this.deps.broker.publish(msg.topic, msg.message), (result) => this.ackPublish(msg, result))
+      case 'subscribe': return this.answerSubscribe(msg, this.deps.broker.subscribe(msg.topic, this, msg))
+      case 'unsubscribe': return this.answerUnsubscribe(msg, this.deps.broker.unsubscribe(msg.topic, this))
+      case 'publish': return this.answerPublish(msg, this.deps.broker.publish(msg.topic, msg.message))
       case 'ping': return this.send(encodePong(msg.requestId, this.deps.broker.now()))
       case 'refresh': return this.refresh(msg)
     }

@@ -46,7 +46,7 @@ test('in Chromium the client from /client.js subscribes, survives a dropped conn
     type: 'module',
     content: `
       import { createClient } from '/client.js'
-      const client = createClient('ws://127.0.0.1:${proxy.port}/ws', { apiKey: '${KEY}', credentialIn: 'query', backoff: { minDelayMs: 100, maxDelayMs: 400 } })
+      const client = createClient('ws://127.0.0.1:${proxy.port}/ws', { apiKey: '${KEY}', backoff: { minDelayMs: 100, maxDelayMs: 400 } })
       window.seen = []
       window.states = []
       window.resets = []
