@@ -34,5 +34,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node itself receives SIGTERM and shuts down gracefully (never `npm start`).
-# The flag is the one `npm start` passes: see "Memory" in the README.
+# The flag is the one `npm start` passes: see "Memory" in docs/operations.md.
 CMD ["node", "--max-semi-space-size=8", "dist/main.js"]
