@@ -71,3 +71,26 @@ test('/docs lists every operation; "Try it out" shows 200 on GET /health and 426
     await page.screenshot({ path: new URL('docs.png', OUTPUT_DIR).pathname, fullPage: true })
   }
 })
+
+test('/docs authorizes with an API key: "Try it out" on GET /stats then answers 200', async (t) => {
+  const apiKey = 'docs-authorize-key'
+  const server = await startServer(t, { apiKey })
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: STEP_MS })
+  t.after(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } })
+  page.setDefaultTimeout(STEP_MS)
+  await page.goto(`${server.url}/docs`)
+  await page.locator('.opblock').first().waitFor()
+  assert.equal((await fetch(`${server.url}/stats`, { signal: AbortSignal.timeout(STEP_MS) })).status, 401, 'without the key /stats is refused')
+
+  await page.locator('.btn.authorize').first().click()
+  // The dialog has one form per security scheme, each with its own Authorize and Close buttons.
+  const scheme = page.locator('.modal-ux form', { hasText: 'ApiKeyHeader' })
+  await scheme.locator('input').fill(apiKey)
+  await scheme.locator('button.authorize').click()
+  await page.locator('.modal-ux button.btn-done').first().click()
+
+  const stats = await tryItOut(page, 'operations-stats')
+  assert.equal(stats.status, '200')
+  assert.equal(typeof (JSON.parse(stats.body) as { connections?: unknown }).connections, 'number')
+})
