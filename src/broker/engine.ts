@@ -7,6 +7,9 @@ import type { BrokerStats, Published, Replay, Subscriber, TopicCount, TopicInfo 
  */
 export type Maybe<T> = T | Promise<T>
 
+/** A publish's answer; `subscribers` (the service-wide count) only when the publish asked for it. */
+export type PublishAnswer = Omit<Published, 'subscribers'> & { subscribers?: number }
+
 export const isPromise = <T>(value: Maybe<T>): value is Promise<T> => value instanceof Promise
 
 /**
@@ -18,7 +21,11 @@ export interface Engine {
   readonly now: () => number
   createTopic(name: string): Maybe<Result<{ name: string }>>
   deleteTopic(name: string): Maybe<Result<object>>
-  publish(name: string, message: MessageBody): Maybe<Result<Published>>
+  /**
+   * `countSubscribers`: the answer must carry the subscriber count (the REST
+   * answer shows it). The broker always has it; a cluster node reads it.
+   */
+  publish(name: string, message: MessageBody, countSubscribers?: boolean): Maybe<Result<PublishAnswer>>
   /** Adds the subscription and returns the replay; no gap and no duplicate between replay and live. */
   subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Maybe<Result<Replay>>
   unsubscribe(name: string, subscriber: Subscriber): Maybe<Result<{ name: string }>>

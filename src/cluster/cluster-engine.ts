@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { BrokerStats, Published, Replay, Subscriber, TopicCount, TopicInfo, TopicStats } from '../broker/broker.js'
-import type { Engine } from '../broker/engine.js'
+import type { BrokerStats, Replay, Subscriber, TopicCount, TopicInfo, TopicStats } from '../broker/broker.js'
+import type { Engine, PublishAnswer } from '../broker/engine.js'
 import type { TopicPosition } from '../broker/resume.js'
 import { TopicsHeld } from '../broker/topics-held.js'
 import { frameOfUtf8 } from '../frame.js'
@@ -9,8 +9,9 @@ import type { Logger } from '../log.js'
 import { encodeInfo, eventTextAround, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
 import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
 import { topicKeys, topicListKeys } from './keys.js'
+import { Outbox, type Batch } from './outbox.js'
 import { RedisLink, script } from './redis-link.js'
-import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type TopicRead } from './replies.js'
+import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type PublishReply, type TopicRead } from './replies.js'
 import { CREATE, DELETE, PUBLISH, READ } from './scripts.js'
 
 export type ClusterOptions = {
@@ -65,6 +66,7 @@ export class ClusterEngine implements Engine {
   private graceTimer: NodeJS.Timeout | undefined
   private readonly awaited = new Set<FollowedTopic>()
   private readonly countsToWrite = new Set<FollowedTopic>()
+  private readonly outbox = new Outbox<Result<PublishReply | undefined>>((batches) => this.sendBatches(batches))
 
   constructor(private readonly options: ClusterOptions, private readonly log: Logger) {
     this.now = options.now ?? Date.now
@@ -91,6 +93,7 @@ export class ClusterEngine implements Engine {
   }
 
   async createTopic(name: string): Promise<Result<{ name: string }>> {
+    this.outbox.flush()
     const keys = topicKeys(this.options.redisPrefix, name)
     const list = topicListKeys(this.options.redisPrefix)
     const epoch = randomBytes(9).toString('base64url')
@@ -105,6 +108,8 @@ export class ClusterEngine implements Engine {
 
   /** Answers once this node's own subscribers of the topic have been told, after its last event. */
   async deleteTopic(name: string): Promise<Result<{ name: string }>> {
+    // Publishes made before the deletion reach Redis before it.
+    this.outbox.flush()
     const keys = topicKeys(this.options.redisPrefix, name)
     const reply = await this.attempt(() => this.link.run(SCRIPTS.remove, [topicListKeys(this.options.redisPrefix).list, keys.meta, keys.stream, keys.counts], [name, keys.channel]))
     if (!reply.ok) return reply
@@ -116,20 +121,16 @@ export class ClusterEngine implements Engine {
   }
 
   /** Answers once the event has gone out to this node's own subscribers, so a subscribed publisher sees it before its ack. */
-  async publish(name: string, message: MessageBody): Promise<Result<Published>> {
+  async publish(name: string, message: MessageBody, countSubscribers = false): Promise<Result<PublishAnswer>> {
     const id = message.id ?? this.newId()
     const text = eventTextAround({ topic: name, id, payload: message.payload, ts: this.now() })
     if (!text.ok) return text
-    const keys = topicKeys(this.options.redisPrefix, name)
-    const args = [text.value.beforeSeq, text.value.afterSeq, this.options.maxHistoryPerTopic, keys.channel]
-    const reply = await this.attempt(() => this.link.run(SCRIPTS.publish, [keys.meta, keys.stream, keys.counts], args))
-    if (!reply.ok) return reply
-    const stored = publishReply(reply.value)
-    if (stored === undefined) return notFound(name)
+    const { outcome, place } = await this.outbox.add(name, text.value.beforeSeq, text.value.afterSeq, countSubscribers)
+    if (!outcome.ok) return outcome
+    if (outcome.value === undefined) return notFound(name)
     this.published++
-    const topic = this.followed.get(name)
-    if (topic?.epoch === stored.epoch) await this.ownMessage(topic, stored.seq)
-    return ok({ id, seq: stored.seq, epoch: stored.epoch, subscribers: stored.subscribers })
+    const { epoch, seq, subscribers } = outcome.value
+    return ok(subscribers === undefined ? { id, seq: seq + place, epoch } : { id, seq: seq + place, epoch, subscribers })
   }
 
   /**
@@ -189,7 +190,7 @@ export class ClusterEngine implements Engine {
   }
 
   async history(name: string, request: ReplayRequest): Promise<Result<Replay>> {
-    const read = await this.attempt(() => this.read(topicKeys(this.options.redisPrefix, name), '-', ''))
+    const read = await this.attempt(() => this.read(topicKeys(this.options.redisPrefix, name), 1, ''))
     if (!read.ok) return read
     if (read.value === undefined) return notFound(name)
     const { events } = read.value
@@ -236,6 +237,7 @@ export class ClusterEngine implements Engine {
 
   /** Withdraws this node's subscriber counts (best effort) and closes both connections. */
   async close(): Promise<void> {
+    this.outbox.flush()
     clearInterval(this.checkTimer)
     clearTimeout(this.graceTimer)
     await Promise.all([...this.followed.values()].map((topic) => this.read(topic.keys, '', 0).catch(() => undefined)))
@@ -323,18 +325,25 @@ export class ClusterEngine implements Engine {
     if (topic.pending !== undefined) {
       topic.pending.push(parsed)
       // Behind by more than the history holds: the catch-up could not fill it anyway.
-      if (topic.pending.length > 2 * this.options.maxHistoryPerTopic + 1_000) this.leave(topic, 'resync_required')
+      const behind = parsed.kind === 'events' && parsed.epoch === topic.epoch ? parsed.first + parsed.texts.length - 1 - topic.head : 0
+      const most = 2 * this.options.maxHistoryPerTopic + 1_000
+      if (behind > most || topic.pending.length > most) this.leave(topic, 'resync_required')
       return
     }
     if (parsed.kind === 'deleted') {
       if (parsed.epoch === topic.epoch) this.leave(topic, 'topic_deleted')
-    } else if (parsed.epoch === topic.epoch && parsed.seq === topic.head + 1) {
-      this.deliver(topic, parsed.seq, parsed.text)
-    } else if (parsed.epoch !== topic.epoch || parsed.seq > topic.head + 1) {
-      // A gap, or an event of another incarnation: the stored history decides.
+    } else if (parsed.epoch === topic.epoch && parsed.first <= topic.head + 1) {
+      this.deliverNew(topic, parsed.first, parsed.texts)
+    } else {
+      // A gap, or events of another incarnation: the stored history decides.
       topic.pending = [parsed]
       void this.catchUp(topic)
     }
+  }
+
+  /** Delivers the events after the topic's head, of a run of consecutive events starting at `first`. */
+  private deliverNew(topic: FollowedTopic, first: number, texts: Buffer[]): void {
+    for (let i = topic.head + 1 - first; i < texts.length; i++) this.deliver(topic, first + i, texts[i] as Buffer)
   }
 
   private deliver(topic: FollowedTopic, seq: number, text: Buffer): void {
@@ -368,7 +377,7 @@ export class ClusterEngine implements Engine {
       topic.catchUpAgain = false
       let read: TopicRead | undefined
       try {
-        read = await this.read(topic.keys, topic.epoch === '' ? '-' : `${topic.head + 1}-0`, topic.epoch === '' ? '' : this.countOf(topic))
+        read = await this.read(topic.keys, topic.epoch === '' ? 1 : topic.head + 1, topic.epoch === '' ? '' : this.countOf(topic))
       } catch (error) {
         if (error instanceof ReplyError) {
           this.log.error('unreadable reply from redis', { error, topic: topic.name })
@@ -420,11 +429,11 @@ export class ClusterEngine implements Engine {
         this.leave(topic, 'topic_deleted')
         return true
       }
-      if (message.seq > topic.head + 1) {
+      if (message.first > topic.head + 1) {
         topic.pending = pending.slice(i)
         return false
       }
-      if (message.seq === topic.head + 1) this.deliver(topic, message.seq, message.text)
+      this.deliverNew(topic, message.first, message.texts)
     }
     return true
   }
@@ -500,9 +509,32 @@ export class ClusterEngine implements Engine {
     return topic.ending === undefined ? topic.subscribers.size + topic.joining : 0
   }
 
-  private async read(keys: FollowedTopic['keys'], from: string, count: number | ''): Promise<TopicRead | undefined> {
-    const reply = await this.link.run(SCRIPTS.read, [keys.meta, keys.stream, keys.counts], [from, this.nodeId, count, this.countLifetimeMs])
+  /** Reads the topic's state and the held events from seq `from` on ('' for none), and sets this node's count ('' leaves it). */
+  private async read(keys: FollowedTopic['keys'], from: number | '', count: number | ''): Promise<TopicRead | undefined> {
+    const args = [from, this.nodeId, count, this.countLifetimeMs, this.options.maxHistoryPerTopic]
+    const reply = await this.link.run(SCRIPTS.read, [keys.meta, keys.stream, keys.counts], args)
     return readReply(reply)
+  }
+
+  /** Sends the publish batches in one write; each outcome comes once this node has handed out the batch's events. */
+  private sendBatches(batches: Batch[]): Promise<Result<PublishReply | undefined>>[] {
+    const max = this.options.maxHistoryPerTopic
+    const calls = batches.map((batch) => {
+      const keys = topicKeys(this.options.redisPrefix, batch.topic)
+      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.beforeSeq, ...batch.afterSeqs]
+      return { script: SCRIPTS.publish, keys: [keys.meta, keys.stream, keys.counts], args }
+    })
+    return this.link.runAll(calls).map((sent, i) => this.stored(batches[i] as Batch, sent))
+  }
+
+  private async stored(batch: Batch, sent: Promise<unknown>): Promise<Result<PublishReply | undefined>> {
+    const reply = await this.attempt(() => sent)
+    if (!reply.ok) return reply
+    const stored = publishReply(reply.value)
+    if (stored === undefined) return ok(undefined)
+    const topic = this.followed.get(batch.topic)
+    if (topic?.epoch === stored.epoch) await this.ownMessage(topic, stored.seq + batch.afterSeqs.length - 1)
+    return ok(stored)
   }
 
   /** Batches count updates of one turn (a closing connection may leave many topics). */

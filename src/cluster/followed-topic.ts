@@ -97,12 +97,15 @@ export class FollowedTopic {
     this.markReady()
   }
 
+  /** Called at every event: allocates nothing unless some waiter is done. */
   private releaseWaiters(): void {
-    if (this.waiters.length === 0) return
-    const done = this.ending === undefined ? this.waiters.filter((w) => w.seq <= this.head) : this.waiters
-    if (done.length === 0) return
-    this.waiters = this.waiters.filter((w) => !done.includes(w))
-    for (const waiter of done) waiter.resolve()
+    const waiters = this.waiters
+    let anyDone = this.ending !== undefined
+    for (let i = 0; !anyDone && i < waiters.length; i++) anyDone = (waiters[i] as Waiter).seq <= this.head
+    if (!anyDone) return
+    const isDone = (w: Waiter): boolean => this.ending !== undefined || w.seq <= this.head
+    this.waiters = waiters.filter((w) => !isDone(w))
+    for (const waiter of waiters) if (isDone(waiter)) waiter.resolve()
   }
 }
 

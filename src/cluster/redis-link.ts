@@ -85,6 +85,22 @@ export class RedisLink {
     }
   }
 
+  /**
+   * Runs the scripts in the order given, their commands leaving in one
+   * write: Redis then reads them at once, and answers (and publishes to
+   * every node) in one write too.
+   */
+  runAll(calls: { script: Script; keys: string[]; args: (string | number)[] }[]): Promise<unknown>[] {
+    // Before the first connection there is no stream; the commands then fail at once.
+    const stream = this.commands.status === 'ready' ? this.commands.stream : undefined
+    stream?.cork()
+    try {
+      return calls.map((call) => this.run(call.script, call.keys, call.args))
+    } finally {
+      stream?.uncork()
+    }
+  }
+
   private async loadScripts(): Promise<void> {
     const connection = this.connections
     try {

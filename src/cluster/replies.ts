@@ -5,7 +5,8 @@
 
 export type StoredEvent = { seq: number; text: Buffer }
 export type TopicRead = { epoch: string; head: number; events: StoredEvent[]; subscribers: number; held: number }
-export type PublishReply = { epoch: string; seq: number; subscribers: number }
+/** `seq` is the first of the batch's seqs; `subscribers` is there when the publish asked for it. */
+export type PublishReply = { epoch: string; seq: number; subscribers?: number }
 
 export class ReplyError extends Error {}
 
@@ -47,33 +48,40 @@ export function readReply(value: unknown): TopicRead | undefined {
 export function publishReply(value: unknown): PublishReply | undefined {
   if (value === null) return undefined
   const [epoch, seq, subscribers] = array(value, 'a publish reply')
-  return {
-    epoch: buffer(epoch, 'the epoch').toString('latin1'),
-    seq: integer(seq, 'the seq'),
-    subscribers: integer(subscribers, 'the subscriber count'),
-  }
+  const reply: PublishReply = { epoch: buffer(epoch, 'the epoch').toString('latin1'), seq: integer(seq, 'the seq') }
+  if (subscribers !== undefined) reply.subscribers = integer(subscribers, 'the subscriber count')
+  return reply
 }
 
 export const textReply = (value: unknown): string | undefined =>
   value === null ? undefined : buffer(value, 'a status').toString('latin1')
 
-/** What arrives on a topic's channel. */
+/** What arrives on a topic's channel: the events of one publish script, seqs `first`, `first` + 1, …, or the deletion. */
 export type ChannelMessage =
-  | { kind: 'event'; epoch: string; seq: number; text: Buffer }
+  | { kind: 'events'; epoch: string; first: number; texts: Buffer[] }
   | { kind: 'deleted'; epoch: string }
 
 const SPACE = 0x20
 
-/** `<epoch> <seq> <text>` or `<epoch> deleted`; undefined for anything else. */
+/** `<epoch> <first seq> <byte length>,<byte length>… <texts, back to back>` or `<epoch> deleted`; undefined for anything else. */
 export function channelMessage(message: Buffer): ChannelMessage | undefined {
   const afterEpoch = message.indexOf(SPACE)
   if (afterEpoch < 1) return undefined
   const epoch = message.toString('latin1', 0, afterEpoch)
-  const afterSeq = message.indexOf(SPACE, afterEpoch + 1)
-  if (afterSeq === -1) {
+  const afterFirst = message.indexOf(SPACE, afterEpoch + 1)
+  if (afterFirst === -1) {
     return message.toString('latin1', afterEpoch + 1) === 'deleted' ? { kind: 'deleted', epoch } : undefined
   }
-  const seq = Number(message.toString('latin1', afterEpoch + 1, afterSeq))
-  if (!Number.isSafeInteger(seq) || seq < 1) return undefined
-  return { kind: 'event', epoch, seq, text: message.subarray(afterSeq + 1) }
+  const first = Number(message.toString('latin1', afterEpoch + 1, afterFirst))
+  const afterLengths = message.indexOf(SPACE, afterFirst + 1)
+  if (!Number.isSafeInteger(first) || first < 1 || afterLengths === -1) return undefined
+  const texts: Buffer[] = []
+  let offset = afterLengths + 1
+  for (const field of message.toString('latin1', afterFirst + 1, afterLengths).split(',')) {
+    const length = Number(field)
+    if (!Number.isSafeInteger(length) || length < 1 || offset + length > message.length) return undefined
+    texts.push(message.subarray(offset, offset + length))
+    offset += length
+  }
+  return texts.length > 0 && offset === message.length ? { kind: 'events', epoch, first, texts } : undefined
 }

@@ -23,26 +23,40 @@ end
 `
 
 /**
- * KEYS meta, stream, counts; ARGV text before the seq, text after it, history
- * size, channel. Takes the next seq, stores the event and publishes it, or
- * returns nil when the topic does not exist. → {epoch, seq, subscribers}
+ * KEYS meta, stream, counts; ARGV history size, channel, '1' to count the
+ * subscribers, the events' text before their seq (the same for every event
+ * of a topic), then each event's text after its seq. Takes the next seqs,
+ * stores the events and publishes them in one channel message, or returns
+ * nil when the topic does not exist. → {epoch, first seq[, subscribers]}
+ *
+ * The stream is trimmed approximately (whole nodes at a time, far cheaper
+ * than exact trimming); READ hides what it holds beyond the history size.
  */
 export const PUBLISH = `${SUBSCRIBERS}
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then return false end
-local seq = string.format('%d', redis.call('HINCRBY', KEYS[1], 's', 1))
-local text = ARGV[1] .. seq .. ARGV[2]
-if ARGV[3] ~= '0' then redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'd', text) end
-redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. seq .. ' ' .. text)
-return {epoch, seq, subscribers(KEYS[3])}
+local n = #ARGV - 4
+local first = redis.call('HINCRBY', KEYS[1], 's', n) - n + 1
+local texts, lengths = {}, {}
+for i = 1, n do
+  local seq = string.format('%d', first + i - 1)
+  local text = ARGV[4] .. seq .. ARGV[4 + i]
+  if ARGV[1] ~= '0' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'd', text) end
+  texts[i] = text
+  lengths[i] = string.format('%d', #text)
+end
+redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. string.format('%d', first) .. ' ' .. table.concat(lengths, ',') .. ' ' .. table.concat(texts))
+if ARGV[3] == '1' then return {epoch, first, subscribers(KEYS[3])} end
+return {epoch, first}
 `
 
 /**
- * KEYS meta, stream, counts; ARGV first stream id to read ('' reads none),
- * node id, this node's subscriber count ('' leaves it), its lifetime in ms.
- * → nil when the topic does not exist, else {epoch, head seq, entries,
- * subscribers, events held}. The stream ends at the head, so the oldest
- * held seq is head - held + 1.
+ * KEYS meta, stream, counts; ARGV first seq to read ('' reads none), node
+ * id, this node's subscriber count ('' leaves it), its lifetime in ms,
+ * history size. → nil when the topic does not exist, else {epoch, head seq,
+ * entries, subscribers, events held}. The history is the last (history
+ * size) events, whatever more the stream still holds, so the oldest held
+ * seq is head - held + 1.
  */
 export const READ = `${SUBSCRIBERS}
 local meta = redis.call('HMGET', KEYS[1], 'e', 's')
@@ -52,9 +66,14 @@ if ARGV[3] == '0' then
 elseif ARGV[3] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '@' .. string.format('%d', nowMs() + tonumber(ARGV[4])))
 end
+local head = tonumber(meta[2])
+local oldest = head - tonumber(ARGV[5]) + 1
 local entries = {}
-if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[2], ARGV[1], '+') end
-return {meta[1], meta[2], entries, subscribers(KEYS[3]), redis.call('XLEN', KEYS[2])}
+if ARGV[1] ~= '' then
+  entries = redis.call('XRANGE', KEYS[2], string.format('%d', math.max(tonumber(ARGV[1]), oldest, 1)) .. '-0', '+')
+end
+local held = math.min(redis.call('XLEN', KEYS[2]), head - math.max(oldest, 1) + 1)
+return {meta[1], meta[2], entries, subscribers(KEYS[3]), held}
 `
 
 /**

@@ -63,7 +63,7 @@ export function createRoutes(deps: RouteDeps): Router<Handler> {
     if (!body.ok) return body.reply
     const message = checkMessageBody(body.value, 'body')
     if (!message.ok) return failed(message.error)
-    const published = await broker.publish(name, message.value)
+    const published = await broker.publish(name, message.value, true)
     if (!published.ok) return failed(published.error)
     const { id, seq, epoch, subscribers } = published.value
     return json(200, { status: 'published', topic: name, message_id: id, seq, epoch, subscribers })

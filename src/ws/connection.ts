@@ -2,8 +2,8 @@ import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket } from 'ws'
 import { isExpired, may, type Principal } from '../auth/access.js'
 import type { Credential } from '../auth/authenticator.js'
-import type { Published, Replay, Subscriber } from '../broker/broker.js'
-import { isPromise, type Engine, type Maybe } from '../broker/engine.js'
+import type { Replay, Subscriber } from '../broker/broker.js'
+import { isPromise, type Engine, type Maybe, type PublishAnswer } from '../broker/engine.js'
 import type { AccessDeps } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import {
@@ -248,7 +248,7 @@ export class Connection implements Subscriber, Flushable {
     return isPromise(result) ? result.then((r) => this.ackUnsubscribe(msg, r)) : this.ackUnsubscribe(msg, result)
   }
 
-  private answerPublish(msg: Publish, result: Maybe<Result<Published>>): Maybe<void> {
+  private answerPublish(msg: Publish, result: Maybe<Result<PublishAnswer>>): Maybe<void> {
     return isPromise(result) ? result.then((r) => this.ackPublish(msg, r)) : this.ackPublish(msg, result)
   }
 
@@ -274,7 +274,7 @@ export class Connection implements Subscriber, Flushable {
     for (const frame of events) this.write(frame)
   }
 
-  private ackPublish(msg: Publish, published: Result<Published>): void {
+  private ackPublish(msg: Publish, published: Result<PublishAnswer>): void {
     if (!published.ok) return this.reject(msg.requestId, published.error)
     const { id, seq, epoch } = published.value
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))

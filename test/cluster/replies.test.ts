@@ -4,19 +4,24 @@ import { channelMessage, publishReply, readReply } from '../../src/cluster/repli
 
 const b = (text: string): Buffer => Buffer.from(text)
 
-test('a channel message is an event (epoch, seq, exact text bytes) or a deletion', () => {
-  const text = '{"type":"event","topic":"t","seq":12,"message":{"id":"a b","payload":"é"},"ts":"x"}'
-  const event = channelMessage(b(`Ab-3.x 12 ${text}`))
-  assert.equal(event?.kind, 'event')
-  assert.ok(event?.kind === 'event')
-  assert.deepEqual([event.epoch, event.seq, event.text.toString()], ['Ab-3.x', 12, text])
+test('a channel message is a run of events (epoch, first seq, exact text bytes) or a deletion', () => {
+  const texts = ['{"type":"event","topic":"t","seq":12,"message":{"id":"a b","payload":"é"},"ts":"x"}', '{"seq":13}', '{"seq":14,"p":"1,2 3"}']
+  const lengths = texts.map((t) => Buffer.byteLength(t)).join(',')
+  const events = channelMessage(b(`Ab-3.x 12 ${lengths} ${texts.join('')}`))
+  assert.ok(events?.kind === 'events')
+  assert.deepEqual([events.epoch, events.first, events.texts.map(String)], ['Ab-3.x', 12, texts])
+  const one = channelMessage(b(`e 1 ${Buffer.byteLength(texts[0] as string)} ${texts[0]}`))
+  assert.ok(one?.kind === 'events')
+  assert.deepEqual(one.texts.map(String), [texts[0]])
   assert.deepEqual(channelMessage(b('Ab-3.x deleted')), { kind: 'deleted', epoch: 'Ab-3.x' })
 })
 
 test('anything else on a channel is not read as a message', () => {
-  for (const bad of ['', ' 1 {}', 'e', 'e other', 'e 0 {}', 'e -1 {}', 'e 1.5 {}', 'e x {}']) {
-    assert.equal(channelMessage(b(bad)), undefined, JSON.stringify(bad))
-  }
+  const bad = [
+    '', ' 1 2 {}', 'e', 'e other', 'e 0 2 {}', 'e -1 2 {}', 'e 1.5 2 {}', 'e x 2 {}', 'e 1 {}',
+    'e 1 3 {}', 'e 1 1 {}', 'e 1 0 ', 'e 1 2,2 {}', 'e 1 2, {}', 'e 1 ,2 {}', 'e 1 x {}', 'e 1 2 {}{',
+  ]
+  for (const message of bad) assert.equal(channelMessage(b(message)), undefined, JSON.stringify(message))
 })
 
 test('script replies are read into typed values, nil as absent', () => {
@@ -25,7 +30,8 @@ test('script replies are read into typed values, nil as absent', () => {
     epoch: 'ep', head: 7, subscribers: 3, held: 2,
     events: [{ seq: 6, text: b('six') }, { seq: 7, text: b('seven') }],
   })
-  assert.deepEqual(publishReply([b('ep'), b('8'), 0]), { epoch: 'ep', seq: 8, subscribers: 0 })
+  assert.deepEqual(publishReply([b('ep'), 8, 0]), { epoch: 'ep', seq: 8, subscribers: 0 })
+  assert.deepEqual(publishReply([b('ep'), 8]), { epoch: 'ep', seq: 8 })
   assert.equal(publishReply(null), undefined)
 })
 

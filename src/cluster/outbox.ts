@@ -1,0 +1,70 @@
+/** The publishes of one topic that go to Redis in one script call, in the order they were made. */
+export type Batch = {
+  topic: string
+  /** The text before the seq, the same for every event of the topic. */
+  beforeSeq: string
+  afterSeqs: string[]
+  /** True when one of the publishes needs the cluster-wide subscriber count. */
+  countSubscribers: boolean
+}
+
+/** What one publish gets back: its batch's outcome and its place in the batch (its seq is the first seq + place). */
+export type Placed<R> = { outcome: R; place: number }
+
+/** A batch holds at most this many events, and this many bytes beyond its first event, so no script call runs long. */
+const MOST_EVENTS = 100
+const MOST_BYTES = 256 * 1024
+
+type Open<R> = { batch: Batch; bytes: number; sent: Promise<R>; settle: (outcome: Promise<R>) => void }
+
+/**
+ * Collects the publishes made during one event-loop turn into one batch per
+ * topic and sends the batches once the turn's I/O is done (or sooner, when
+ * one is full). A script call per event cost Redis and the node far more
+ * than the event itself, and the events a publisher sends in a burst then
+ * also reach every node in one channel message.
+ */
+export class Outbox<R> {
+  private readonly open = new Map<string, Open<R>>()
+  private scheduled = false
+
+  /** `sendBatches` sends the batches in the order given (in one write where it can) and returns each one's outcome. */
+  constructor(private readonly sendBatches: (batches: Batch[]) => Promise<R>[]) {}
+
+  add(topic: string, beforeSeq: string, afterSeq: string, countSubscribers: boolean): Promise<Placed<R>> {
+    let entry = this.open.get(topic)
+    if (entry !== undefined && (entry.batch.afterSeqs.length >= MOST_EVENTS || entry.bytes + afterSeq.length > MOST_BYTES)) {
+      this.send([entry])
+      entry = undefined
+    }
+    entry ??= this.openBatch(topic, beforeSeq)
+    const place = entry.batch.afterSeqs.push(afterSeq) - 1
+    entry.bytes += afterSeq.length
+    entry.batch.countSubscribers ||= countSubscribers
+    return entry.sent.then((outcome) => ({ outcome, place }))
+  }
+
+  /** Sends every open batch now: called before a command that must follow them, and at the end of the turn. */
+  readonly flush = (): void => {
+    this.scheduled = false
+    if (this.open.size > 0) this.send([...this.open.values()])
+  }
+
+  private openBatch(topic: string, beforeSeq: string): Open<R> {
+    let settle: (outcome: Promise<R>) => void = () => {}
+    const sent = new Promise<R>((resolve) => { settle = resolve })
+    const entry: Open<R> = { batch: { topic, beforeSeq, afterSeqs: [], countSubscribers: false }, bytes: 0, sent, settle }
+    this.open.set(topic, entry)
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.flush)
+    }
+    return entry
+  }
+
+  private send(entries: Open<R>[]): void {
+    for (const entry of entries) this.open.delete(entry.batch.topic)
+    const outcomes = this.sendBatches(entries.map((entry) => entry.batch))
+    entries.forEach((entry, i) => entry.settle(outcomes[i] as Promise<R>))
+  }
+}
