@@ -55,6 +55,9 @@ const SLOW_CLOSE_GRACE_MS = 1_000
 const INTERNAL: Failure = { code: 'INTERNAL', message: 'the server failed to handle this message; the error has been logged' }
 const BINARY: Failure = { code: 'BAD_REQUEST', message: 'binary frames are not accepted: send one JSON object per text frame' }
 
+/** A publish's answer, once the engine has given it. */
+type AwaitedAnswer = { send: (() => void) | undefined }
+
 /** With its default binaryType, 'nodebuffer', ws hands over every message as one Buffer. */
 const textOf = (data: RawData): string => (data as Buffer).toString('utf8')
 
@@ -91,6 +94,14 @@ export class Connection implements Subscriber, Flushable {
    */
   private answering: Promise<void> | undefined
   private answeringPublishesOnly = false
+  /**
+   * The publishes of such a run, sent to the engine and acked in request
+   * order as they are answered: a queue, not a promise chain, because a
+   * publisher keeps hundreds of them in flight.
+   */
+  private publishesAwaited: AwaitedAnswer[] = []
+  /** Ends `answering` when the queue empties, for a request that waits behind the run. */
+  private publishRunOver: (() => void) | undefined
 
   constructor(
     private readonly ws: WebSocket,
@@ -200,17 +211,49 @@ export class Connection implements Subscriber, Flushable {
       // Permission comes before the engine sees the topic; the refusal is answered in turn.
       const forbidden = this.forbidden(msg)
       if (forbidden !== undefined) return this.inTurn(() => this.reject(msg.requestId, forbidden))
+      if (msg.type === 'publish' && (this.answering === undefined || this.answeringPublishesOnly)) return this.publish(msg)
       if (this.answering === undefined) return this.track(this.dispatch(msg), msg)
-      if (msg.type === 'publish' && this.answeringPublishesOnly) {
-        const published = this.deps.broker.publish(msg.topic, msg.message)
-        // Its failure is handled in turn; until then it must not count as unhandled.
-        if (isPromise(published)) published.catch(() => {})
-        return this.inTurn(() => this.answerPublish(msg, published), msg)
-      }
       this.inTurn(() => this.dispatch(msg), msg)
     } catch (error) {
       this.failed(error, requestId)
     }
+  }
+
+  /** Sends the publish to the engine at once; acks it now when nothing is pending, else in request order. */
+  private publish(msg: Publish): void {
+    const result = this.deps.broker.publish(msg.topic, msg.message)
+    if (!isPromise(result) && this.answering === undefined) return this.ackPublish(msg, result)
+    if (this.answering === undefined) {
+      this.answering = new Promise<void>((resolve) => { this.publishRunOver = resolve })
+      this.answeringPublishesOnly = true
+    }
+    const awaited: AwaitedAnswer = { send: undefined }
+    this.publishesAwaited.push(awaited)
+    const settle = (send: () => void): void => {
+      awaited.send = send
+      this.sendAwaited()
+    }
+    if (!isPromise(result)) return settle(() => this.ackPublish(msg, result))
+    result.then((r) => settle(() => this.ackPublish(msg, r)), (error: unknown) => settle(() => this.failed(error, msg.requestId)))
+  }
+
+  /** Sends the answers at the head of the queue that have come; ends the run when none is left. */
+  private sendAwaited(): void {
+    const queue = this.publishesAwaited
+    let sent = 0
+    for (let next = queue[0]; next?.send !== undefined; next = queue[++sent]) {
+      try {
+        next.send()
+      } catch (error) {
+        this.failed(error, undefined)
+      }
+    }
+    if (sent > 0) queue.splice(0, sent)
+    if (queue.length > 0) return
+    const runOver = this.publishRunOver
+    this.publishRunOver = undefined
+    if (this.answeringPublishesOnly) this.answering = undefined
+    runOver?.()
   }
 
   private failed(error: unknown, requestId: string | undefined): void {
