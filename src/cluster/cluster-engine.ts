@@ -121,16 +121,17 @@ export class ClusterEngine implements Engine {
   }
 
   /** Answers once the event has gone out to this node's own subscribers, so a subscribed publisher sees it before its ack. */
-  async publish(name: string, message: MessageBody, countSubscribers = false): Promise<Result<PublishAnswer>> {
+  publish(name: string, message: MessageBody, countSubscribers = false): Promise<Result<PublishAnswer>> {
     const id = message.id ?? this.newId()
     const text = eventTextAround({ topic: name, id, payload: message.payload, ts: this.now() })
-    if (!text.ok) return text
-    const { outcome, place } = await this.outbox.add(name, text.value.beforeSeq, text.value.afterSeq, countSubscribers)
-    if (!outcome.ok) return outcome
-    if (outcome.value === undefined) return notFound(name)
-    this.published++
-    const { epoch, seq, subscribers } = outcome.value
-    return ok(subscribers === undefined ? { id, seq: seq + place, epoch } : { id, seq: seq + place, epoch, subscribers })
+    if (!text.ok) return Promise.resolve(text)
+    return new Promise((resolve, reject) => this.outbox.add(name, text.value.beforeSeq, text.value.afterSeq, countSubscribers, (outcome, place) => {
+      if (!outcome.ok) return resolve(outcome)
+      if (outcome.value === undefined) return resolve(notFound(name))
+      this.published++
+      const { epoch, seq, subscribers } = outcome.value
+      resolve(ok(subscribers === undefined ? { id, seq: seq + place, epoch } : { id, seq: seq + place, epoch, subscribers }))
+    }, reject))
   }
 
   /**

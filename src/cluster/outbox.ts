@@ -8,14 +8,14 @@ export type Batch = {
   countSubscribers: boolean
 }
 
-/** What one publish gets back: its batch's outcome and its place in the batch (its seq is the first seq + place). */
-export type Placed<R> = { outcome: R; place: number }
+/** Called with a publish's batch's outcome and its place in the batch (its seq is the first seq + place). */
+export type Placed<R> = (outcome: R, place: number) => void
 
 /** A batch holds at most this many events, and this many bytes beyond its first event, so no script call runs long. */
 const MOST_EVENTS = 100
 const MOST_BYTES = 256 * 1024
 
-type Open<R> = { batch: Batch; bytes: number; sent: Promise<R>; settle: (outcome: Promise<R>) => void }
+type Open<R> = { batch: Batch; bytes: number; placed: Placed<R>[]; failed: ((error: unknown) => void)[] }
 
 /**
  * Collects the publishes made during one event-loop turn into one batch per
@@ -31,17 +31,19 @@ export class Outbox<R> {
   /** `sendBatches` sends the batches in the order given (in one write where it can) and returns each one's outcome. */
   constructor(private readonly sendBatches: (batches: Batch[]) => Promise<R>[]) {}
 
-  add(topic: string, beforeSeq: string, afterSeq: string, countSubscribers: boolean): Promise<Placed<R>> {
+  /** `placed` gets the publish's outcome; `failed` the error of a batch whose outcome could not be read. */
+  add(topic: string, beforeSeq: string, afterSeq: string, countSubscribers: boolean, placed: Placed<R>, failed: (error: unknown) => void): void {
     let entry = this.open.get(topic)
     if (entry !== undefined && (entry.batch.afterSeqs.length >= MOST_EVENTS || entry.bytes + afterSeq.length > MOST_BYTES)) {
       this.send([entry])
       entry = undefined
     }
     entry ??= this.openBatch(topic, beforeSeq)
-    const place = entry.batch.afterSeqs.push(afterSeq) - 1
+    entry.batch.afterSeqs.push(afterSeq)
     entry.bytes += afterSeq.length
     entry.batch.countSubscribers ||= countSubscribers
-    return entry.sent.then((outcome) => ({ outcome, place }))
+    entry.placed.push(placed)
+    entry.failed.push(failed)
   }
 
   /** Sends every open batch now: called before a command that must follow them, and at the end of the turn. */
@@ -51,9 +53,7 @@ export class Outbox<R> {
   }
 
   private openBatch(topic: string, beforeSeq: string): Open<R> {
-    let settle: (outcome: Promise<R>) => void = () => {}
-    const sent = new Promise<R>((resolve) => { settle = resolve })
-    const entry: Open<R> = { batch: { topic, beforeSeq, afterSeqs: [], countSubscribers: false }, bytes: 0, sent, settle }
+    const entry: Open<R> = { batch: { topic, beforeSeq, afterSeqs: [], countSubscribers: false }, bytes: 0, placed: [], failed: [] }
     this.open.set(topic, entry)
     if (!this.scheduled) {
       this.scheduled = true
@@ -65,6 +65,9 @@ export class Outbox<R> {
   private send(entries: Open<R>[]): void {
     for (const entry of entries) this.open.delete(entry.batch.topic)
     const outcomes = this.sendBatches(entries.map((entry) => entry.batch))
-    entries.forEach((entry, i) => entry.settle(outcomes[i] as Promise<R>))
+    entries.forEach((entry, i) => void (outcomes[i] as Promise<R>).then(
+      (outcome) => entry.placed.forEach((placed, place) => placed(outcome, place)),
+      (error: unknown) => entry.failed.forEach((failed) => failed(error)),
+    ))
   }
 }

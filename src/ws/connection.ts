@@ -233,8 +233,11 @@ export class Connection implements Subscriber, Flushable {
       awaited.send = send
       this.sendAwaited()
     }
-    if (!isPromise(result)) return settle(() => this.ackPublish(msg, result))
-    result.then((r) => settle(() => this.ackPublish(msg, r)), (error: unknown) => settle(() => this.failed(error, msg.requestId)))
+    // Only what the ack needs stays referenced while Redis answers, not the message and its payload.
+    const { requestId, topic } = msg
+    const ack = (published: Result<PublishAnswer>) => () => this.ackPublish({ requestId, topic }, published)
+    if (!isPromise(result)) return settle(ack(result))
+    result.then((r) => settle(ack(r)), (error: unknown) => settle(() => this.failed(error, requestId)))
   }
 
   /** Sends the answers at the head of the queue that have come; ends the run when none is left. */
@@ -317,7 +320,7 @@ export class Connection implements Subscriber, Flushable {
     for (const frame of events) this.write(frame)
   }
 
-  private ackPublish(msg: Publish, published: Result<PublishAnswer>): void {
+  private ackPublish(msg: Pick<Publish, 'requestId' | 'topic'>, published: Result<PublishAnswer>): void {
     if (!published.ok) return this.reject(msg.requestId, published.error)
     const { id, seq, epoch } = published.value
     this.send(encodeAck({ requestId: msg.requestId, topic: msg.topic, messageId: id, seq, epoch }, this.deps.broker.now()))

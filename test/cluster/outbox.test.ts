@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Outbox, type Batch } from '../../src/cluster/outbox.js'
+
+/** An outbox whose sends are recorded and answered by `answer` (the batch's first seq here). */
+function recordingOutbox(answer: (batch: Batch) => Promise<number> = async () => 1) {
+  const sends: Batch[][] = []
+  const outbox = new Outbox<number>((batches) => {
+    sends.push(batches.map((b) => ({ ...b, afterSeqs: [...b.afterSeqs] })))
+    return batches.map(answer)
+  })
+  return { outbox, sends }
+}
+
+/** Adds a publish; resolves with its seq (first seq + place), rejects with its batch's failure. */
+const publish = (outbox: Outbox<number>, topic: string, after: string, count = false): Promise<number> =>
+  new Promise((resolve, reject) => outbox.add(topic, `before-${topic}`, after, count, (first, place) => resolve(first + place), reject))
+
+test('the publishes of one turn leave as one batch per topic, in call order, at the end of the turn', async () => {
+  const { outbox, sends } = recordingOutbox()
+  const seqs = Promise.all([publish(outbox, 'a', 'a1'), publish(outbox, 'b', 'b1', true), publish(outbox, 'a', 'a2'), publish(outbox, 'a', 'a3')])
+  assert.equal(sends.length, 0, 'nothing leaves before the turn ends')
+  assert.deepEqual(await seqs, [1, 1, 2, 3])
+  assert.deepEqual(sends, [[
+    { topic: 'a', beforeSeq: 'before-a', afterSeqs: ['a1', 'a2', 'a3'], countSubscribers: false },
+    { topic: 'b', beforeSeq: 'before-b', afterSeqs: ['b1'], countSubscribers: true },
+  ]])
+})
+
+test('flush sends what is open at once, and the next publish opens a new batch', async () => {
+  const { outbox, sends } = recordingOutbox()
+  const first = publish(outbox, 'a', 'a1')
+  outbox.flush()
+  assert.equal(sends.length, 1)
+  const second = publish(outbox, 'a', 'a2')
+  assert.deepEqual(await Promise.all([first, second]), [1, 1])
+  assert.deepEqual(sends.map((s) => s.map((b) => b.afterSeqs)), [[['a1']], [['a2']]])
+})
+
+test('a full batch leaves at once and its topic goes on in a new one', async () => {
+  const { outbox, sends } = recordingOutbox()
+  const seqs = Promise.all(Array.from({ length: 150 }, (_, i) => publish(outbox, 't', `e${i}`)))
+  assert.equal(sends.length, 1, 'the first 100 events left without waiting for the turn to end')
+  await seqs
+  assert.deepEqual(sends.map((s) => s.map((b) => b.afterSeqs.length)), [[100], [50]])
+})
+
+test('a batch that fails fails each of its publishes, and only those', async () => {
+  const { outbox } = recordingOutbox(async (batch) => {
+    if (batch.topic === 'bad') throw new Error('unreadable reply')
+    return 7
+  })
+  const results = await Promise.allSettled([publish(outbox, 'bad', 'x'), publish(outbox, 'good', 'y'), publish(outbox, 'bad', 'z')])
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled', 'rejected'])
+  assert.deepEqual(results[1], { status: 'fulfilled', value: 7 })
+})
