@@ -232,31 +232,29 @@ export type EventFields = { topic: string; seq: number; id: string; payload: unk
 const field = (name: string, value: string | number | boolean | undefined): string =>
   value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`
 
-export type EventText = { beforeSeq: string; afterSeq: string }
-
 /**
- * The event's JSON text without its seq: `beforeSeq + seq + afterSeq`. In
- * cluster mode Redis assigns the seq and puts it in between, so every node
- * and every replay get the same bytes. Fails only for a payload nested too
- * deeply for JSON.stringify's recursion (JSON.parse has no such limit).
+ * An event's JSON text is `eventTextBeforeSeq(topic) + seq + eventTextAfterSeq(…)`.
+ * In cluster mode Redis assigns the seq and puts it in between, so every node
+ * and every replay get the same bytes; the text before the seq is the same for
+ * every event of a topic.
  */
-export function eventTextAround(e: Omit<EventFields, 'seq'>): Result<EventText> {
+export const eventTextBeforeSeq = (topic: string): string => `{"type":"event","topic":${JSON.stringify(topic)},"seq":`
+
+/** Fails only for a payload nested too deeply for JSON.stringify's recursion (JSON.parse has no such limit). */
+export function eventTextAfterSeq(e: Omit<EventFields, 'topic' | 'seq'>): Result<string> {
   let payload: string
   try {
     payload = JSON.stringify(e.payload)
   } catch {
     return fail('BAD_REQUEST', 'the payload is nested too deeply to encode')
   }
-  return ok({
-    beforeSeq: `{"type":"event","topic":${JSON.stringify(e.topic)},"seq":`,
-    afterSeq: `,"message":{"id":${JSON.stringify(e.id)},"payload":${payload}},"ts":"${isoTime(e.ts)}"}`,
-  })
+  return ok(`,"message":{"id":${JSON.stringify(e.id)},"payload":${payload}},"ts":"${isoTime(e.ts)}"}`)
 }
 
 /** The event's frame; `frameOf` chooses where the frame's bytes live. */
 export function encodeEvent(e: EventFields, frameOf: (text: string) => Buffer): Result<Buffer> {
-  const text = eventTextAround(e)
-  return text.ok ? ok(frameOf(text.value.beforeSeq + e.seq + text.value.afterSeq)) : text
+  const afterSeq = eventTextAfterSeq(e)
+  return afterSeq.ok ? ok(frameOf(eventTextBeforeSeq(e.topic) + e.seq + afterSeq.value)) : afterSeq
 }
 
 /**

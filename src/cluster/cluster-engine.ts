@@ -6,7 +6,7 @@ import type { TopicPosition } from '../broker/resume.js'
 import { TopicsHeld } from '../broker/topics-held.js'
 import { frameOfUtf8 } from '../frame.js'
 import type { Logger } from '../log.js'
-import { encodeInfo, eventTextAround, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
+import { encodeInfo, eventTextAfterSeq, eventTextBeforeSeq, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
 import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
 import { topicKeys, topicListKeys } from './keys.js'
 import { Outbox, type Batch } from './outbox.js'
@@ -123,9 +123,9 @@ export class ClusterEngine implements Engine {
   /** Answers once the event has gone out to this node's own subscribers, so a subscribed publisher sees it before its ack. */
   publish(name: string, message: MessageBody, countSubscribers = false): Promise<Result<PublishAnswer>> {
     const id = message.id ?? this.newId()
-    const text = eventTextAround({ topic: name, id, payload: message.payload, ts: this.now() })
-    if (!text.ok) return Promise.resolve(text)
-    return new Promise((resolve, reject) => this.outbox.add(name, text.value.beforeSeq, text.value.afterSeq, countSubscribers, (outcome, place) => {
+    const afterSeq = eventTextAfterSeq({ id, payload: message.payload, ts: this.now() })
+    if (!afterSeq.ok) return Promise.resolve(afterSeq)
+    return new Promise((resolve, reject) => this.outbox.add(name, afterSeq.value, countSubscribers, (outcome, place) => {
       if (!outcome.ok) return resolve(outcome)
       if (outcome.value === undefined) return resolve(notFound(name))
       this.published++
@@ -522,7 +522,7 @@ export class ClusterEngine implements Engine {
     const max = this.options.maxHistoryPerTopic
     const calls = batches.map((batch) => {
       const keys = topicKeys(this.options.redisPrefix, batch.topic)
-      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.beforeSeq, ...batch.afterSeqs]
+      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, eventTextBeforeSeq(batch.topic), ...batch.afterSeqs]
       return { script: SCRIPTS.publish, keys: [keys.meta, keys.stream, keys.counts], args }
     })
     return this.link.runAll(calls).map((sent, i) => this.stored(batches[i] as Batch, sent))

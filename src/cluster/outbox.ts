@@ -1,8 +1,7 @@
 /** The publishes of one topic that go to Redis in one script call, in the order they were made. */
 export type Batch = {
   topic: string
-  /** The text before the seq, the same for every event of the topic. */
-  beforeSeq: string
+  /** Each event's text after its seq. */
   afterSeqs: string[]
   /** True when one of the publishes needs the cluster-wide subscriber count. */
   countSubscribers: boolean
@@ -32,13 +31,13 @@ export class Outbox<R> {
   constructor(private readonly sendBatches: (batches: Batch[]) => Promise<R>[]) {}
 
   /** `placed` gets the publish's outcome; `failed` the error of a batch whose outcome could not be read. */
-  add(topic: string, beforeSeq: string, afterSeq: string, countSubscribers: boolean, placed: Placed<R>, failed: (error: unknown) => void): void {
+  add(topic: string, afterSeq: string, countSubscribers: boolean, placed: Placed<R>, failed: (error: unknown) => void): void {
     let entry = this.open.get(topic)
     if (entry !== undefined && (entry.batch.afterSeqs.length >= MOST_EVENTS || entry.bytes + afterSeq.length > MOST_BYTES)) {
       this.send([entry])
       entry = undefined
     }
-    entry ??= this.openBatch(topic, beforeSeq)
+    entry ??= this.openBatch(topic)
     entry.batch.afterSeqs.push(afterSeq)
     entry.bytes += afterSeq.length
     entry.batch.countSubscribers ||= countSubscribers
@@ -52,8 +51,8 @@ export class Outbox<R> {
     if (this.open.size > 0) this.send([...this.open.values()])
   }
 
-  private openBatch(topic: string, beforeSeq: string): Open<R> {
-    const entry: Open<R> = { batch: { topic, beforeSeq, afterSeqs: [], countSubscribers: false }, bytes: 0, placed: [], failed: [] }
+  private openBatch(topic: string): Open<R> {
+    const entry: Open<R> = { batch: { topic, afterSeqs: [], countSubscribers: false }, bytes: 0, placed: [], failed: [] }
     this.open.set(topic, entry)
     if (!this.scheduled) {
       this.scheduled = true

@@ -14,7 +14,7 @@ function recordingOutbox(answer: (batch: Batch) => Promise<number> = async () =>
 
 /** Adds a publish; resolves with its seq (first seq + place), rejects with its batch's failure. */
 const publish = (outbox: Outbox<number>, topic: string, after: string, count = false): Promise<number> =>
-  new Promise((resolve, reject) => outbox.add(topic, `before-${topic}`, after, count, (first, place) => resolve(first + place), reject))
+  new Promise((resolve, reject) => outbox.add(topic, after, count, (first, place) => resolve(first + place), reject))
 
 test('the publishes of one turn leave as one batch per topic, in call order, at the end of the turn', async () => {
   const { outbox, sends } = recordingOutbox()
@@ -22,8 +22,8 @@ test('the publishes of one turn leave as one batch per topic, in call order, at 
   assert.equal(sends.length, 0, 'nothing leaves before the turn ends')
   assert.deepEqual(await seqs, [1, 1, 2, 3])
   assert.deepEqual(sends, [[
-    { topic: 'a', beforeSeq: 'before-a', afterSeqs: ['a1', 'a2', 'a3'], countSubscribers: false },
-    { topic: 'b', beforeSeq: 'before-b', afterSeqs: ['b1'], countSubscribers: true },
+    { topic: 'a', afterSeqs: ['a1', 'a2', 'a3'], countSubscribers: false },
+    { topic: 'b', afterSeqs: ['b1'], countSubscribers: true },
   ]])
 })
 
