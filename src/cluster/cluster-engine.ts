@@ -397,6 +397,8 @@ export class ClusterEngine implements Engine {
   /** False when the read ended the topic. */
   private applyRead(topic: FollowedTopic, read: TopicRead | undefined): boolean {
     if (read === undefined) {
+      // Gone from Redis (deleted, or lost with Redis's data): what this node still holds of it goes out first, up to a gap.
+      if (topic.epoch !== '') this.drainPending(topic)
       this.leave(topic, topic.epoch === '' ? 'not_found' : 'topic_deleted')
       return false
     }
