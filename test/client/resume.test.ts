@@ -28,17 +28,23 @@ function resets(subscription: { on(name: 'reset', listener: (value: { reason: Re
   return reasons
 }
 
+/** A client reaching `server` through a proxy the test can cut, subscribed to 'orders' with `lastN`, recording events and resets. */
+async function subscribedThroughProxy(t: TestContext, server: TestServer, lastN: number) {
+  const proxy = await startProxy(t, server.address.port)
+  const client = open(t, wsUrlOf(proxy.port))
+  const seen = new Recorder()
+  const sub = client.subscribe('orders', seen.callback, { lastN })
+  const reasons = resets(sub)
+  await entered(client, 'connected')
+  return { proxy, client, seen, sub, reasons }
+}
+
 test('killed 200 times at random while a publisher runs flat out, the callback sees 1..H in order, once each', async (t) => {
   // History deep enough that no outage outlives it: this test is about gaps and duplicates, not truncation.
   const server = await startServer(t, { maxHistoryPerTopic: 100_000 })
   await createTopic(server.url, 'orders')
-  const proxy = await startProxy(t, server.address.port)
-  const subscriber = open(t, wsUrlOf(proxy.port))
-  const seen = new Recorder()
   // last_n: a publish that overtakes the first subscribe is replayed, not lost to the test.
-  const sub = subscriber.subscribe('orders', seen.callback, { lastN: 100_000 })
-  const reasons = resets(sub)
-  await entered(subscriber, 'connected')
+  const { proxy, client: subscriber, seen, sub, reasons } = await subscribedThroughProxy(t, server, 100_000)
 
   const publisher = open(t, server.wsUrl)
   let publishing = true
@@ -68,12 +74,7 @@ test('killed 200 times at random while a publisher runs flat out, the callback s
 test('after a server restart the subscription resets with epoch_mismatch and goes on from the new incarnation', async (t) => {
   const first = await startServer(t)
   await createTopic(first.url, 'orders')
-  const proxy = await startProxy(t, first.address.port)
-  const client = open(t, wsUrlOf(proxy.port))
-  const seen = new Recorder()
-  const sub = client.subscribe('orders', seen.callback, { lastN: 10 })
-  const reasons = resets(sub)
-  await entered(client, 'connected')
+  const { proxy, seen, sub, reasons } = await subscribedThroughProxy(t, first, 10)
   await publishRest(first, 'orders', 1, 3)
   await seen.reached(3)
   const before = sub.position
@@ -97,12 +98,7 @@ test('after a server restart the subscription resets with epoch_mismatch and goe
 test('a topic deleted and re-created while the client is away resets the subscription', async (t) => {
   const server = await startServer(t)
   await createTopic(server.url, 'orders')
-  const proxy = await startProxy(t, server.address.port)
-  const client = open(t, wsUrlOf(proxy.port))
-  const seen = new Recorder()
-  const sub = client.subscribe('orders', seen.callback, { lastN: 5 })
-  const reasons = resets(sub)
-  await entered(client, 'connected')
+  const { proxy, client, seen, sub, reasons } = await subscribedThroughProxy(t, server, 5)
   await publishRest(server, 'orders', 1, 2)
   await seen.reached(2)
 
