@@ -36,11 +36,25 @@ export function textFrame(text: string): Buffer {
   return frameIn(Buffer.allocUnsafe(headerSize(length) + length), text, length)
 }
 
-/** The text frame carrying these UTF-8 bytes (copied). */
-export function frameOfUtf8(bytes: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(headerSize(bytes.length) + bytes.length)
-  writeHeader(frame, 0, bytes.length)
-  bytes.copy(frame, headerSize(bytes.length))
+/**
+ * A cluster stores an event in parts (UTF-8): its text before the seq, the
+ * same for every event of a topic (see eventTextBeforeSeq), and its text
+ * after the seq. This copies the whole text to `target` at `at`; `digits` is
+ * the seq, written out.
+ */
+function writeEventText(target: Buffer, at: number, before: Buffer, digits: string, after: Buffer): void {
+  before.copy(target, at)
+  target.write(digits, at + before.length, 'latin1')
+  after.copy(target, at + before.length + digits.length)
+}
+
+/** The text frame of an event read from a cluster's Redis, from its parts. */
+export function eventFrame(before: Buffer, seq: number, after: Buffer): Buffer {
+  const digits = String(seq)
+  const length = before.length + digits.length + after.length
+  const frame = Buffer.allocUnsafe(headerSize(length) + length)
+  writeHeader(frame, 0, length)
+  writeEventText(frame, headerSize(length), before, digits, after)
   return frame
 }
 
@@ -82,11 +96,14 @@ export class FrameSlab {
     return this.close(this.slab.write(text, this.used + SLAB_HEADER_ROOM))
   }
 
-  /** The frame of text already encoded as UTF-8 (an event read from Redis). */
-  frameOfUtf8(bytes: Buffer): Buffer {
-    if (bytes.length > LARGEST_SLAB_BYTES / 2) return frameOfUtf8(bytes)
-    if (this.slab.length - this.used - SLAB_HEADER_ROOM < bytes.length) this.refill(SLAB_HEADER_ROOM + bytes.length)
-    return this.close(bytes.copy(this.slab, this.used + SLAB_HEADER_ROOM))
+  /** The frame of an event read from a cluster's Redis, from its parts. */
+  eventFrame(before: Buffer, seq: number, after: Buffer): Buffer {
+    const digits = String(seq)
+    const length = before.length + digits.length + after.length
+    if (length > LARGEST_SLAB_BYTES / 2) return eventFrame(before, seq, after)
+    if (this.slab.length - this.used - SLAB_HEADER_ROOM < length) this.refill(SLAB_HEADER_ROOM + length)
+    writeEventText(this.slab, this.used + SLAB_HEADER_ROOM, before, digits, after)
+    return this.close(length)
   }
 
   /** Writes the header in front of the `length` bytes just written and hands out the frame. */

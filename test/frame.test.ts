@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { FrameSlab, frameText, textFrame } from '../src/frame.js'
+import { eventFrame, FrameSlab, frameText, textFrame } from '../src/frame.js'
 
 /** Reads back what a client would: FIN/opcode, mask bit, payload length and payload. */
 function parseServerFrame(frame: Buffer): { first: number; masked: boolean; length: number; payload: Buffer } {
@@ -54,6 +54,21 @@ test('frames from a slab are whole text frames and stay intact as later frames a
     assert.equal(parsed.length, Buffer.byteLength(text), `length of frame ${i}`)
     assert.equal(parsed.payload.toString(), text, `payload of frame ${i}`)
   })
+})
+
+test('an event read from a cluster becomes the frame of its text before the seq, the seq and its text after it', () => {
+  const slab = new FrameSlab()
+  const before = Buffer.from('{"type":"event","topic":"é","seq":')
+  for (const [seq, size] of [[1, 0], [42, 90], [9_007_199_254_740_991, 100], [7, 125], [8, 200], [12, 9_000], [13, 70_000]] as const) {
+    const after = Buffer.from(`,"payload":"${'€'.repeat(size)}"}`)
+    const text = `${before}${seq}${after}`
+    for (const frame of [slab.eventFrame(before, seq, after), eventFrame(before, seq, after)]) {
+      const parsed = parseServerFrame(frame)
+      assert.equal(parsed.first, 0x81)
+      assert.equal(parsed.length, Buffer.byteLength(text), `length at seq ${seq}`)
+      assert.equal(parsed.payload.toString(), text, `payload at seq ${seq}`)
+    }
+  }
 })
 
 test('a small frame from a slab holds a bounded slab of its own stream, never Node’s shared pool', () => {

@@ -12,6 +12,12 @@ export type PublishAnswer = Omit<Published, 'subscribers'> & { subscribers?: num
 
 export const isPromise = <T>(value: Maybe<T>): value is Promise<T> => value instanceof Promise
 
+/** Takes the answer of a publish an engine answers later (or the error that kept it from answering). */
+export interface PublishReceiver {
+  answered(result: Result<PublishAnswer>): void
+  failed(error: unknown): void
+}
+
 /**
  * The one interface the edges (WebSocket connections, REST routes) call: the
  * in-memory Broker orders events itself; the cluster engine lets Redis order
@@ -26,6 +32,13 @@ export interface Engine {
    * answer shows it). The broker always has it; a cluster node reads it.
    */
   publish(name: string, message: MessageBody, countSubscribers?: boolean): Maybe<Result<PublishAnswer>>
+  /**
+   * Offered by an engine that answers publishes later (cluster mode): the
+   * answer goes to `receiver`. A connection keeps hundreds of publishes in
+   * flight, and each then holds one small object, not a chain of promises
+   * and closures that the young generation's collections would have to copy.
+   */
+  publishTo?(name: string, message: MessageBody, receiver: PublishReceiver): void
   /** Adds the subscription and returns the replay; no gap and no duplicate between replay and live. */
   subscribe(name: string, subscriber: Subscriber, request: ReplayRequest): Maybe<Result<Replay>>
   unsubscribe(name: string, subscriber: Subscriber): Maybe<Result<{ name: string }>>

@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { BrokerStats, Replay, Subscriber, TopicCount, TopicInfo, TopicStats } from '../broker/broker.js'
-import type { Engine, PublishAnswer } from '../broker/engine.js'
+import type { Engine, PublishAnswer, PublishReceiver } from '../broker/engine.js'
 import type { TopicPosition } from '../broker/resume.js'
 import { TopicsHeld } from '../broker/topics-held.js'
-import { frameOfUtf8 } from '../frame.js'
+import { eventFrame } from '../frame.js'
 import type { Logger } from '../log.js'
 import { encodeInfo, eventTextAfterSeq, eventTextBeforeSeq, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
 import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
@@ -24,6 +24,9 @@ export type ClusterOptions = {
   now?: () => number
   newId?: () => string
 }
+
+/** A publish in the outbox: its message id and who takes its answer. */
+type PublishInFlight = { id: string; to: PublishReceiver }
 
 const SCRIPTS = { publish: script(PUBLISH), read: script(READ), create: script(CREATE), remove: script(DELETE) }
 
@@ -66,7 +69,10 @@ export class ClusterEngine implements Engine {
   private graceTimer: NodeJS.Timeout | undefined
   private readonly awaited = new Set<FollowedTopic>()
   private readonly countsToWrite = new Set<FollowedTopic>()
-  private readonly outbox = new Outbox<Result<PublishReply | undefined>>((batches) => this.sendBatches(batches))
+  private readonly outbox = new Outbox<Result<PublishReply>, PublishInFlight>((batches) => this.sendBatches(batches), {
+    settle: (publish, outcome, place) => this.answerPublish(publish, outcome, place),
+    fail: (publish, error) => publish.to.failed(error),
+  })
 
   constructor(private readonly options: ClusterOptions, private readonly log: Logger) {
     this.now = options.now ?? Date.now
@@ -122,16 +128,25 @@ export class ClusterEngine implements Engine {
 
   /** Answers once the event has gone out to this node's own subscribers, so a subscribed publisher sees it before its ack. */
   publish(name: string, message: MessageBody, countSubscribers = false): Promise<Result<PublishAnswer>> {
+    return new Promise((resolve, reject) => this.send(name, message, countSubscribers, { answered: resolve, failed: reject }))
+  }
+
+  publishTo(name: string, message: MessageBody, receiver: PublishReceiver): void {
+    this.send(name, message, false, receiver)
+  }
+
+  private send(name: string, message: MessageBody, countSubscribers: boolean, to: PublishReceiver): void {
     const id = message.id ?? this.newId()
     const afterSeq = eventTextAfterSeq({ id, payload: message.payload, ts: this.now() })
-    if (!afterSeq.ok) return Promise.resolve(afterSeq)
-    return new Promise((resolve, reject) => this.outbox.add(name, afterSeq.value, countSubscribers, (outcome, place) => {
-      if (!outcome.ok) return resolve(outcome)
-      if (outcome.value === undefined) return resolve(notFound(name))
-      this.published++
-      const { epoch, seq, subscribers } = outcome.value
-      resolve(ok(subscribers === undefined ? { id, seq: seq + place, epoch } : { id, seq: seq + place, epoch, subscribers }))
-    }, reject))
+    if (!afterSeq.ok) return to.answered(afterSeq)
+    this.outbox.add(name, afterSeq.value, countSubscribers, { id, to })
+  }
+
+  private answerPublish({ id, to }: PublishInFlight, outcome: Result<PublishReply>, place: number): void {
+    if (!outcome.ok) return to.answered(outcome)
+    this.published++
+    const { epoch, seq, subscribers } = outcome.value
+    to.answered(ok(subscribers === undefined ? { id, seq: seq + place, epoch } : { id, seq: seq + place, epoch, subscribers }))
   }
 
   /**
@@ -195,7 +210,8 @@ export class ClusterEngine implements Engine {
     if (!read.ok) return read
     if (read.value === undefined) return notFound(name)
     const { events } = read.value
-    return ok(replayOf(request, positionOf(read.value), (afterSeq) => events.filter((e) => e.seq > afterSeq).map((e) => frameOfUtf8(e.text))))
+    const beforeSeq = Buffer.from(eventTextBeforeSeq(name))
+    return ok(replayOf(request, positionOf(read.value), (afterSeq) => events.filter((e) => e.seq > afterSeq).map((e) => eventFrame(beforeSeq, e.seq, e.afterSeq))))
   }
 
   async topicInfo(name: string): Promise<Result<TopicInfo>> {
@@ -326,7 +342,7 @@ export class ClusterEngine implements Engine {
     if (topic.pending !== undefined) {
       topic.pending.push(parsed)
       // Behind by more than the history holds: the catch-up could not fill it anyway.
-      const behind = parsed.kind === 'events' && parsed.epoch === topic.epoch ? parsed.first + parsed.texts.length - 1 - topic.head : 0
+      const behind = parsed.kind === 'events' && parsed.epoch === topic.epoch ? parsed.first + parsed.afterSeqs.length - 1 - topic.head : 0
       const most = 2 * this.options.maxHistoryPerTopic + 1_000
       if (behind > most || topic.pending.length > most) this.leave(topic, 'resync_required')
       return
@@ -334,7 +350,7 @@ export class ClusterEngine implements Engine {
     if (parsed.kind === 'deleted') {
       if (parsed.epoch === topic.epoch) this.leave(topic, 'topic_deleted')
     } else if (parsed.epoch === topic.epoch && parsed.first <= topic.head + 1) {
-      this.deliverNew(topic, parsed.first, parsed.texts)
+      this.deliverNew(topic, parsed.first, parsed.afterSeqs)
     } else {
       // A gap, or events of another incarnation: the stored history decides.
       topic.pending = [parsed]
@@ -343,12 +359,12 @@ export class ClusterEngine implements Engine {
   }
 
   /** Delivers the events after the topic's head, of a run of consecutive events starting at `first`. */
-  private deliverNew(topic: FollowedTopic, first: number, texts: Buffer[]): void {
-    for (let i = topic.head + 1 - first; i < texts.length; i++) this.deliver(topic, first + i, texts[i] as Buffer)
+  private deliverNew(topic: FollowedTopic, first: number, afterSeqs: Buffer[]): void {
+    for (let i = topic.head + 1 - first; i < afterSeqs.length; i++) this.deliver(topic, first + i, afterSeqs[i] as Buffer)
   }
 
-  private deliver(topic: FollowedTopic, seq: number, text: Buffer): void {
-    const frame = topic.append(seq, text)
+  private deliver(topic: FollowedTopic, seq: number, afterSeq: Buffer): void {
+    const frame = topic.append(seq, afterSeq)
     for (const subscriber of topic.subscribers) subscriber.send(frame)
     this.delivered += topic.subscribers.size
   }
@@ -416,7 +432,7 @@ export class ClusterEngine implements Engine {
       this.leave(topic, 'resync_required')
       return false
     }
-    for (const event of read.events) if (event.seq === topic.head + 1) this.deliver(topic, event.seq, event.text)
+    for (const event of read.events) if (event.seq === topic.head + 1) this.deliver(topic, event.seq, event.afterSeq)
     return true
   }
 
@@ -436,7 +452,7 @@ export class ClusterEngine implements Engine {
         topic.pending = pending.slice(i)
         return false
       }
-      this.deliverNew(topic, message.first, message.texts)
+      this.deliverNew(topic, message.first, message.afterSeqs)
     }
     return true
   }
@@ -520,23 +536,27 @@ export class ClusterEngine implements Engine {
   }
 
   /** Sends the publish batches in one write; each outcome comes once this node has handed out the batch's events. */
-  private sendBatches(batches: Batch[]): Promise<Result<PublishReply | undefined>>[] {
+  private sendBatches(batches: Batch[]): Promise<Result<PublishReply>>[] {
     const max = this.options.maxHistoryPerTopic
     const calls = batches.map((batch) => {
       const keys = topicKeys(this.options.redisPrefix, batch.topic)
-      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, eventTextBeforeSeq(batch.topic), ...batch.afterSeqs]
+      const { lengths, joined } = joinTexts(batch.afterSeqs)
+      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.afterSeqs.length, lengths, joined]
       return { script: SCRIPTS.publish, keys: [keys.meta, keys.stream, keys.counts], args }
     })
-    return this.link.runAll(calls).map((sent, i) => this.stored(batches[i] as Batch, sent))
+    return this.link.runAll(calls).map((sent, i) => {
+      const { topic, afterSeqs } = batches[i] as Batch
+      return this.stored(topic, afterSeqs.length, sent)
+    })
   }
 
-  private async stored(batch: Batch, sent: Promise<unknown>): Promise<Result<PublishReply | undefined>> {
+  private async stored(name: string, events: number, sent: Promise<unknown>): Promise<Result<PublishReply>> {
     const reply = await this.attempt(() => sent)
     if (!reply.ok) return reply
     const stored = publishReply(reply.value)
-    if (stored === undefined) return ok(undefined)
-    const topic = this.followed.get(batch.topic)
-    if (topic?.epoch === stored.epoch) await this.ownMessage(topic, stored.seq + batch.afterSeqs.length - 1)
+    if (stored === undefined) return notFound(name)
+    const topic = this.followed.get(name)
+    if (topic?.epoch === stored.epoch) await this.ownMessage(topic, stored.seq + events - 1)
     return ok(stored)
   }
 
@@ -576,6 +596,19 @@ export class ClusterEngine implements Engine {
       return UNAVAILABLE
     }
   }
+}
+
+/**
+ * The texts as one argument (and their byte lengths, comma-separated), in a
+ * Buffer: outside the JavaScript heap, where the collector has nothing to
+ * copy while Redis answers, and one argument for Redis to read, not one per event.
+ */
+function joinTexts(texts: string[]): { lengths: string; joined: Buffer } {
+  const lengths = texts.map((text) => Buffer.byteLength(text))
+  const joined = Buffer.allocUnsafeSlow(lengths.reduce((sum, length) => sum + length, 0))
+  let at = 0
+  for (const text of texts) at += joined.write(text, at)
+  return { lengths: lengths.join(','), joined }
 }
 
 /** The stored history ends at the head, so its oldest event is arithmetic too. */

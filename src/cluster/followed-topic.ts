@@ -2,7 +2,7 @@ import { History } from '../broker/history.js'
 import { planReplay, type TopicPosition } from '../broker/resume.js'
 import type { Replay, Subscriber } from '../broker/topic.js'
 import { FrameSlab } from '../frame.js'
-import type { ReplayRequest } from '../protocol.js'
+import { eventTextBeforeSeq, type ReplayRequest } from '../protocol.js'
 import type { TopicKeys } from './keys.js'
 import type { ChannelMessage, StoredEvent } from './replies.js'
 
@@ -42,8 +42,11 @@ export class FollowedTopic {
   private readonly ring: History<Buffer>
   private readonly slab = new FrameSlab()
   private waiters: Waiter[] = []
+  /** The text before the seq of every event of this topic: Redis holds only the text after it. */
+  private readonly beforeSeq: Buffer
 
   constructor(readonly name: string, readonly keys: TopicKeys, historyCapacity: number) {
+    this.beforeSeq = Buffer.from(eventTextBeforeSeq(name))
     this.ring = new History(historyCapacity)
     let markReady = (): void => {}
     this.ready = new Promise<void>((resolve) => { markReady = resolve })
@@ -54,12 +57,12 @@ export class FollowedTopic {
   start(epoch: string, head: number, events: StoredEvent[]): void {
     this.epoch = epoch
     this.head = head
-    for (const event of events) this.ring.push(event.seq, this.slab.frameOfUtf8(event.text))
+    for (const event of events) this.ring.push(event.seq, this.slab.eventFrame(this.beforeSeq, event.seq, event.afterSeq))
   }
 
-  /** Appends the next event to the ring and returns its frame, the same Buffer for every subscriber. */
-  append(seq: number, text: Buffer): Buffer {
-    const frame = this.slab.frameOfUtf8(text)
+  /** Appends the next event (its text after the seq) to the ring and returns its frame, the same Buffer for every subscriber. */
+  append(seq: number, afterSeq: Buffer): Buffer {
+    const frame = this.slab.eventFrame(this.beforeSeq, seq, afterSeq)
     this.head = seq
     this.ring.push(seq, frame)
     this.releaseWaiters()

@@ -72,7 +72,7 @@ export class RedisLink {
    * retry after NOSCRIPT would be sent after later commands, and publishes
    * of one client could get their seqs out of order.
    */
-  async run(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+  async run(s: Script, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
     if (!this.scriptsLoaded) return this.commands.callBuffer('EVAL', s.text, keys.length, ...keys, ...args)
     try {
       return await this.commands.callBuffer('EVALSHA', s.sha, keys.length, ...keys, ...args)
@@ -90,7 +90,7 @@ export class RedisLink {
    * write: Redis then reads them at once, and answers (and publishes to
    * every node) in one write too.
    */
-  runAll(calls: { script: Script; keys: string[]; args: (string | number)[] }[]): Promise<unknown>[] {
+  runAll(calls: { script: Script; keys: string[]; args: (string | number | Buffer)[] }[]): Promise<unknown>[] {
     // Before the first connection there is no stream; the commands then fail at once.
     const stream = this.commands.status === 'ready' ? this.commands.stream : undefined
     stream?.cork()

@@ -3,7 +3,8 @@
  * sends them) into typed values; a reply of any other shape is a bug and throws.
  */
 
-export type StoredEvent = { seq: number; text: Buffer }
+/** An event as the stream holds it: its seq and its text after the seq (the node knows the text before it). */
+export type StoredEvent = { seq: number; afterSeq: Buffer }
 export type TopicRead = { epoch: string; head: number; events: StoredEvent[]; subscribers: number; held: number }
 /** `seq` is the first of the batch's seqs; `subscribers` is there when the publish asked for it. */
 export type PublishReply = { epoch: string; seq: number; subscribers?: number }
@@ -26,11 +27,11 @@ const array = (value: unknown, what: string): unknown[] => {
   return value
 }
 
-/** A stream entry [`<seq>-0`, ['d', text]]. */
+/** A stream entry [`<seq>-0`, ['d', text after the seq]]. */
 function storedEvent(value: unknown): StoredEvent {
   const [id, fields] = array(value, 'a stream entry')
   const seq = integer(buffer(id, 'an entry id').subarray(0, -2), 'an entry id')
-  return { seq, text: buffer(array(fields, 'entry fields')[1], 'an event') }
+  return { seq, afterSeq: buffer(array(fields, 'entry fields')[1], 'an event') }
 }
 
 export function readReply(value: unknown): TopicRead | undefined {
@@ -56,14 +57,17 @@ export function publishReply(value: unknown): PublishReply | undefined {
 export const textReply = (value: unknown): string | undefined =>
   value === null ? undefined : buffer(value, 'a status').toString('latin1')
 
-/** What arrives on a topic's channel: the events of one publish script, seqs `first`, `first` + 1, …, or the deletion. */
+/**
+ * What arrives on a topic's channel: the events of one publish script, seqs
+ * `first`, `first` + 1, … (each one's text after the seq), or the deletion.
+ */
 export type ChannelMessage =
-  | { kind: 'events'; epoch: string; first: number; texts: Buffer[] }
+  | { kind: 'events'; epoch: string; first: number; afterSeqs: Buffer[] }
   | { kind: 'deleted'; epoch: string }
 
 const SPACE = 0x20
 
-/** `<epoch> <first seq> <byte length>,<byte length>… <texts, back to back>` or `<epoch> deleted`; undefined for anything else. */
+/** `<epoch> <first seq> <byte length>,<byte length>… <texts after the seq, back to back>` or `<epoch> deleted`; undefined for anything else. */
 export function channelMessage(message: Buffer): ChannelMessage | undefined {
   const afterEpoch = message.indexOf(SPACE)
   if (afterEpoch < 1) return undefined
@@ -75,13 +79,13 @@ export function channelMessage(message: Buffer): ChannelMessage | undefined {
   const first = Number(message.toString('latin1', afterEpoch + 1, afterFirst))
   const afterLengths = message.indexOf(SPACE, afterFirst + 1)
   if (!Number.isSafeInteger(first) || first < 1 || afterLengths === -1) return undefined
-  const texts: Buffer[] = []
+  const afterSeqs: Buffer[] = []
   let offset = afterLengths + 1
   for (const field of message.toString('latin1', afterFirst + 1, afterLengths).split(',')) {
     const length = Number(field)
     if (!Number.isSafeInteger(length) || length < 1 || offset + length > message.length) return undefined
-    texts.push(message.subarray(offset, offset + length))
+    afterSeqs.push(message.subarray(offset, offset + length))
     offset += length
   }
-  return texts.length > 0 && offset === message.length ? { kind: 'events', epoch, first, texts } : undefined
+  return afterSeqs.length > 0 && offset === message.length ? { kind: 'events', epoch, first, afterSeqs } : undefined
 }

@@ -24,28 +24,30 @@ end
 
 /**
  * KEYS meta, stream, counts; ARGV history size, channel, '1' to count the
- * subscribers, the events' text before their seq (the same for every event
- * of a topic), then each event's text after its seq. Takes the next seqs,
- * stores the events and publishes them in one channel message, or returns
- * nil when the topic does not exist. → {epoch, first seq[, subscribers]}
+ * subscribers, the number of events, their byte lengths (comma-separated),
+ * then their texts after the seq, back to back. Takes the next seqs, stores
+ * the events and publishes them in one channel message, or returns nil when
+ * the topic does not exist. → {epoch, first seq[, subscribers]}
  *
+ * The stream holds each event's text after its seq: the text before it is
+ * the same for every event of the topic, and a node puts the three together.
  * The stream is trimmed approximately (whole nodes at a time, far cheaper
  * than exact trimming); READ hides what it holds beyond the history size.
  */
 export const PUBLISH = `${SUBSCRIBERS}
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then return false end
-local n = #ARGV - 4
+local n = tonumber(ARGV[4])
 local first = redis.call('HINCRBY', KEYS[1], 's', n) - n + 1
-local texts, lengths = {}, {}
-for i = 1, n do
-  local seq = string.format('%d', first + i - 1)
-  local text = ARGV[4] .. seq .. ARGV[4 + i]
-  if ARGV[1] ~= '0' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'd', text) end
-  texts[i] = text
-  lengths[i] = string.format('%d', #text)
+if ARGV[1] ~= '0' then
+  local seq, at = first, 1
+  for length in string.gmatch(ARGV[5], '%d+') do
+    local after = at + tonumber(length)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], string.format('%d', seq) .. '-0', 'd', string.sub(ARGV[6], at, after - 1))
+    seq, at = seq + 1, after
+  end
 end
-redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. string.format('%d', first) .. ' ' .. table.concat(lengths, ',') .. ' ' .. table.concat(texts))
+redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. string.format('%d', first) .. ' ' .. ARGV[5] .. ' ' .. ARGV[6])
 if ARGV[3] == '1' then return {epoch, first, subscribers(KEYS[3])} end
 return {epoch, first}
 `

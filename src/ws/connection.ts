@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws'
 import { isExpired, may, type Principal } from '../auth/access.js'
 import type { Credential } from '../auth/authenticator.js'
 import type { Replay, Subscriber } from '../broker/broker.js'
-import { isPromise, type Engine, type Maybe, type PublishAnswer } from '../broker/engine.js'
+import { isPromise, type Engine, type Maybe, type PublishAnswer, type PublishReceiver } from '../broker/engine.js'
 import type { AccessDeps } from '../http/auth.js'
 import type { Logger } from '../log.js'
 import {
@@ -55,8 +55,29 @@ const SLOW_CLOSE_GRACE_MS = 1_000
 const INTERNAL: Failure = { code: 'INTERNAL', message: 'the server failed to handle this message; the error has been logged' }
 const BINARY: Failure = { code: 'BAD_REQUEST', message: 'binary frames are not accepted: send one JSON object per text frame' }
 
-/** A publish's answer, once the engine has given it. */
-type AwaitedAnswer = { send: (() => void) | undefined }
+/**
+ * A publish waiting for its answer from the engine, and then for its turn to
+ * be acked: only what the ack needs, not the message and its payload.
+ */
+class AwaitedPublish implements PublishReceiver {
+  came = false
+  result: Result<PublishAnswer> | undefined
+  error: unknown
+
+  constructor(readonly requestId: string | undefined, readonly topic: string, private readonly onCame: () => void) {}
+
+  answered(result: Result<PublishAnswer>): void {
+    this.came = true
+    this.result = result
+    this.onCame()
+  }
+
+  failed(error: unknown): void {
+    this.came = true
+    this.error = error
+    this.onCame()
+  }
+}
 
 /** With its default binaryType, 'nodebuffer', ws hands over every message as one Buffer. */
 const textOf = (data: RawData): string => (data as Buffer).toString('utf8')
@@ -99,7 +120,8 @@ export class Connection implements Subscriber, Flushable {
    * order as they are answered: a queue, not a promise chain, because a
    * publisher keeps hundreds of them in flight.
    */
-  private publishesAwaited: AwaitedAnswer[] = []
+  private publishesAwaited: AwaitedPublish[] = []
+  private onAnswerCame: (() => void) | undefined
   /** Ends `answering` when the queue empties, for a request that waits behind the run. */
   private publishRunOver: (() => void) | undefined
 
@@ -221,32 +243,36 @@ export class Connection implements Subscriber, Flushable {
 
   /** Sends the publish to the engine at once; acks it now when nothing is pending, else in request order. */
   private publish(msg: Publish): void {
-    const result = this.deps.broker.publish(msg.topic, msg.message)
+    const { broker } = this.deps
+    if (broker.publishTo !== undefined) return broker.publishTo(msg.topic, msg.message, this.awaitAnswer(msg))
+    const result = broker.publish(msg.topic, msg.message)
     if (!isPromise(result) && this.answering === undefined) return this.ackPublish(msg, result)
+    const awaited = this.awaitAnswer(msg)
+    if (isPromise(result)) result.then((r) => awaited.answered(r), (error: unknown) => awaited.failed(error))
+    else awaited.answered(result)
+  }
+
+  /** Queues a publish's ack behind the answers pending, starting a run of publishes when none is. */
+  private awaitAnswer(msg: Publish): AwaitedPublish {
     if (this.answering === undefined) {
       this.answering = new Promise<void>((resolve) => { this.publishRunOver = resolve })
       this.answeringPublishesOnly = true
     }
-    const awaited: AwaitedAnswer = { send: undefined }
+    // Made on the first publish answered later (cluster mode only), so that idle connections do without it.
+    this.onAnswerCame ??= () => this.sendAwaited()
+    const awaited = new AwaitedPublish(msg.requestId, msg.topic, this.onAnswerCame)
     this.publishesAwaited.push(awaited)
-    const settle = (send: () => void): void => {
-      awaited.send = send
-      this.sendAwaited()
-    }
-    // Only what the ack needs stays referenced while Redis answers, not the message and its payload.
-    const { requestId, topic } = msg
-    const ack = (published: Result<PublishAnswer>) => () => this.ackPublish({ requestId, topic }, published)
-    if (!isPromise(result)) return settle(ack(result))
-    result.then((r) => settle(ack(r)), (error: unknown) => settle(() => this.failed(error, requestId)))
+    return awaited
   }
 
   /** Sends the answers at the head of the queue that have come; ends the run when none is left. */
   private sendAwaited(): void {
     const queue = this.publishesAwaited
     let sent = 0
-    for (let next = queue[0]; next?.send !== undefined; next = queue[++sent]) {
+    for (let next = queue[0]; next?.came === true; next = queue[++sent]) {
       try {
-        next.send()
+        if (next.result === undefined) this.failed(next.error, next.requestId)
+        else this.ackPublish(next, next.result)
       } catch (error) {
         this.failed(error, undefined)
       }

@@ -2,19 +2,25 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Outbox, type Batch } from '../../src/cluster/outbox.js'
 
+/** A publish in these tests: the promise that its seq settles. */
+type Waiting = { resolve(seq: number): void; reject(error: unknown): void }
+
 /** An outbox whose sends are recorded and answered by `answer` (the batch's first seq here). */
 function recordingOutbox(answer: (batch: Batch) => Promise<number> = async () => 1) {
   const sends: Batch[][] = []
-  const outbox = new Outbox<number>((batches) => {
+  const outbox = new Outbox<number, Waiting>((batches) => {
     sends.push(batches.map((b) => ({ ...b, afterSeqs: [...b.afterSeqs] })))
     return batches.map(answer)
+  }, {
+    settle: (publish, first, place) => publish.resolve(first + place),
+    fail: (publish, error) => publish.reject(error),
   })
   return { outbox, sends }
 }
 
 /** Adds a publish; resolves with its seq (first seq + place), rejects with its batch's failure. */
-const publish = (outbox: Outbox<number>, topic: string, after: string, count = false): Promise<number> =>
-  new Promise((resolve, reject) => outbox.add(topic, after, count, (first, place) => resolve(first + place), reject))
+const publish = (outbox: Outbox<number, Waiting>, topic: string, after: string, count = false): Promise<number> =>
+  new Promise((resolve, reject) => outbox.add(topic, after, count, { resolve, reject }))
 
 test('the publishes of one turn leave as one batch per topic, in call order, at the end of the turn', async () => {
   const { outbox, sends } = recordingOutbox()

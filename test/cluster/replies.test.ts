@@ -4,15 +4,15 @@ import { channelMessage, publishReply, readReply } from '../../src/cluster/repli
 
 const b = (text: string): Buffer => Buffer.from(text)
 
-test('a channel message is a run of events (epoch, first seq, exact text bytes) or a deletion', () => {
-  const texts = ['{"type":"event","topic":"t","seq":12,"message":{"id":"a b","payload":"é"},"ts":"x"}', '{"seq":13}', '{"seq":14,"p":"1,2 3"}']
+test('a channel message is a run of events (epoch, first seq, exact bytes of each text after the seq) or a deletion', () => {
+  const texts = [',"message":{"id":"a b","payload":"é"},"ts":"x"}', ',"m":13}', ',"p":"1,2 3"}']
   const lengths = texts.map((t) => Buffer.byteLength(t)).join(',')
   const events = channelMessage(b(`Ab-3.x 12 ${lengths} ${texts.join('')}`))
   assert.ok(events?.kind === 'events')
-  assert.deepEqual([events.epoch, events.first, events.texts.map(String)], ['Ab-3.x', 12, texts])
+  assert.deepEqual([events.epoch, events.first, events.afterSeqs.map(String)], ['Ab-3.x', 12, texts])
   const one = channelMessage(b(`e 1 ${Buffer.byteLength(texts[0] as string)} ${texts[0]}`))
   assert.ok(one?.kind === 'events')
-  assert.deepEqual(one.texts.map(String), [texts[0]])
+  assert.deepEqual(one.afterSeqs.map(String), [texts[0]])
   assert.deepEqual(channelMessage(b('Ab-3.x deleted')), { kind: 'deleted', epoch: 'Ab-3.x' })
 })
 
@@ -28,7 +28,7 @@ test('script replies are read into typed values, nil as absent', () => {
   assert.equal(readReply(null), undefined)
   assert.deepEqual(readReply([b('ep'), b('7'), [[b('6-0'), [b('d'), b('six')]], [b('7-0'), [b('d'), b('seven')]]], 3, 2]), {
     epoch: 'ep', head: 7, subscribers: 3, held: 2,
-    events: [{ seq: 6, text: b('six') }, { seq: 7, text: b('seven') }],
+    events: [{ seq: 6, afterSeq: b('six') }, { seq: 7, afterSeq: b('seven') }],
   })
   assert.deepEqual(publishReply([b('ep'), 8, 0]), { epoch: 'ep', seq: 8, subscribers: 0 })
   assert.deepEqual(publishReply([b('ep'), 8]), { epoch: 'ep', seq: 8 })
