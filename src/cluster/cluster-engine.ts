@@ -9,7 +9,7 @@ import type { Logger } from '../log.js'
 import { encodeInfo, eventTextAfterSeq, eventTextBeforeSeq, fail, ok, type MessageBody, type ReplayRequest, type Result } from '../protocol.js'
 import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
 import { topicKeys, topicListKeys } from './keys.js'
-import { Outbox, type Batch } from './outbox.js'
+import { Outbox, type Batch, type Sent } from './outbox.js'
 import { RedisLink, script } from './redis-link.js'
 import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type PublishReply, type TopicRead } from './replies.js'
 import { CREATE, DELETE, PUBLISH, READ } from './scripts.js'
@@ -536,7 +536,7 @@ export class ClusterEngine implements Engine {
   }
 
   /** Sends the publish batches in one write; each outcome comes once this node has handed out the batch's events. */
-  private sendBatches(batches: Batch[]): Promise<Result<PublishReply>>[] {
+  private sendBatches(batches: Batch[]): Sent<Result<PublishReply>> {
     const max = this.options.maxHistoryPerTopic
     const calls = batches.map((batch) => {
       const keys = topicKeys(this.options.redisPrefix, batch.topic)
@@ -544,10 +544,12 @@ export class ClusterEngine implements Engine {
       const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.afterSeqs.length, lengths, joined]
       return { script: SCRIPTS.publish, keys: [keys.meta, keys.stream, keys.counts], args }
     })
-    return this.link.runAll(calls).map((sent, i) => {
+    const replies = this.link.runAll(calls)
+    const outcomes = replies.map((sent, i) => {
       const { topic, afterSeqs } = batches[i] as Batch
       return this.stored(topic, afterSeqs.length, sent)
     })
+    return { outcomes, answered: Promise.allSettled(replies) }
   }
 
   private async stored(name: string, events: number, sent: Promise<unknown>): Promise<Result<PublishReply>> {

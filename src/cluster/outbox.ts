@@ -23,23 +23,30 @@ const MOST_BYTES = 256 * 1024
 
 type Open<P> = { batch: Batch; bytes: number; publishes: P[] }
 
+/** What sending a round of batches gives: each batch's outcome, and when Redis has answered them all. */
+export type Sent<R> = { outcomes: Promise<R>[]; answered: Promise<unknown> }
+
 /**
- * Collects the publishes made during one event-loop turn into one batch per
- * topic and sends the batches once the turn's I/O is done (or sooner, when
- * one is full). A script call per event cost Redis and the node far more
- * than the event itself, and the events a publisher sends in a burst then
- * also reach every node in one channel message.
+ * Collects publishes into one batch per topic, and sends the open batches
+ * together once the turn's I/O is done, or, while Redis has not yet answered
+ * the previous round, once it has (a batch that fills leaves at once). A
+ * script call per event cost Redis and the node far more than the event
+ * itself. Waiting for the previous round lets the batches grow with the
+ * load, by as much as arrives in one round trip, so a busy node makes fewer,
+ * larger calls and channel messages; an idle one sends at once.
  */
 export class Outbox<R, P> {
   private readonly open = new Map<string, Open<P>>()
   private scheduled = false
+  /** Rounds sent that Redis has not answered yet. */
+  private unanswered = 0
 
   /**
    * `sendBatches` sends the batches in the order given (in one write where it
-   * can) and returns each one's outcome; `settlement` hands it to each publish,
-   * the `P` the caller added (what its answer needs, and nothing more).
+   * can); `settlement` hands each batch's outcome to its publishes, the `P`s
+   * the caller added (what their answers need, and nothing more).
    */
-  constructor(private readonly sendBatches: (batches: Batch[]) => Promise<R>[], private readonly settlement: Settlement<R, P>) {}
+  constructor(private readonly sendBatches: (batches: Batch[]) => Sent<R>, private readonly settlement: Settlement<R, P>) {}
 
   add(topic: string, afterSeq: string, countSubscribers: boolean, publish: P): void {
     let entry = this.open.get(topic)
@@ -54,7 +61,7 @@ export class Outbox<R, P> {
     entry.publishes.push(publish)
   }
 
-  /** Sends every open batch now: called before a command that must follow them, and at the end of the turn. */
+  /** Sends every open batch now: called before a command that must follow them, and when the round is due. */
   readonly flush = (): void => {
     this.scheduled = false
     if (this.open.size > 0) this.send([...this.open.values()])
@@ -63,16 +70,24 @@ export class Outbox<R, P> {
   private openBatch(topic: string): Open<P> {
     const entry: Open<P> = { batch: { topic, afterSeqs: [], countSubscribers: false }, bytes: 0, publishes: [] }
     this.open.set(topic, entry)
-    if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(this.flush)
-    }
+    if (this.unanswered === 0) this.scheduleFlush()
     return entry
+  }
+
+  /** At the end of this turn, so that the publishes read in it join the round. */
+  private scheduleFlush(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(this.flush)
   }
 
   private send(entries: Open<P>[]): void {
     for (const entry of entries) this.open.delete(entry.batch.topic)
-    const outcomes = this.sendBatches(entries.map((entry) => entry.batch))
+    const { outcomes, answered } = this.sendBatches(entries.map((entry) => entry.batch))
+    this.unanswered++
+    void answered.finally(() => {
+      if (--this.unanswered === 0 && this.open.size > 0) this.scheduleFlush()
+    })
     entries.forEach((entry, i) => this.settleWhenAnswered(entry.publishes, outcomes[i] as Promise<R>))
   }
 

@@ -10,7 +10,8 @@ function recordingOutbox(answer: (batch: Batch) => Promise<number> = async () =>
   const sends: Batch[][] = []
   const outbox = new Outbox<number, Waiting>((batches) => {
     sends.push(batches.map((b) => ({ ...b, afterSeqs: [...b.afterSeqs] })))
-    return batches.map(answer)
+    const outcomes = batches.map(answer)
+    return { outcomes, answered: Promise.allSettled(outcomes) }
   }, {
     settle: (publish, first, place) => publish.resolve(first + place),
     fail: (publish, error) => publish.reject(error),
@@ -59,4 +60,21 @@ test('a batch that fails fails each of its publishes, and only those', async () 
   const results = await Promise.allSettled([publish(outbox, 'bad', 'x'), publish(outbox, 'good', 'y'), publish(outbox, 'bad', 'z')])
   assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled', 'rejected'])
   assert.deepEqual(results[1], { status: 'fulfilled', value: 7 })
+})
+
+test('while Redis has not answered a round, the next publishes wait and then leave together', async () => {
+  let answerFirst = (): void => {}
+  const firstAnswered = new Promise<number>((resolve) => { answerFirst = () => resolve(1) })
+  const { outbox, sends } = recordingOutbox((batch) => (batch.afterSeqs[0] === 'a1' ? firstAnswered : Promise.resolve(2)))
+  const first = publish(outbox, 'a', 'a1')
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(sends.length, 1, 'the first round left at the end of its turn')
+  const later = [publish(outbox, 'a', 'a2'), publish(outbox, 'b', 'b1')]
+  await new Promise((resolve) => setImmediate(resolve))
+  const alsoLater = publish(outbox, 'a', 'a3')
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(sends.length, 1, 'nothing more left while the first round was unanswered')
+  answerFirst()
+  assert.deepEqual(await Promise.all([first, ...later, alsoLater]), [1, 2, 2, 3])
+  assert.deepEqual(sends.map((s) => s.map((b) => b.afterSeqs)), [[['a1']], [['a2', 'a3'], ['b1']]])
 })
