@@ -540,14 +540,14 @@ export class ClusterEngine implements Engine {
     const max = this.options.maxHistoryPerTopic
     const calls = batches.map((batch) => {
       const keys = topicKeys(this.options.redisPrefix, batch.topic)
-      const { lengths, joined } = joinTexts(batch.afterSeqs)
-      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.afterSeqs.length, lengths, joined]
+      // The texts go as one argument (a Buffer, outside the JavaScript heap), their lengths as another.
+      const args = [max, keys.channel, batch.countSubscribers ? 1 : 0, batch.lengths.length, batch.lengths.join(','), batch.texts]
       return { script: SCRIPTS.publish, keys: [keys.meta, keys.stream, keys.counts], args }
     })
     const replies = this.link.runAll(calls)
     const outcomes = replies.map((sent, i) => {
-      const { topic, afterSeqs } = batches[i] as Batch
-      return this.stored(topic, afterSeqs.length, sent)
+      const { topic, lengths } = batches[i] as Batch
+      return this.stored(topic, lengths.length, sent)
     })
     return { outcomes, answered: Promise.allSettled(replies) }
   }
@@ -598,19 +598,6 @@ export class ClusterEngine implements Engine {
       return UNAVAILABLE
     }
   }
-}
-
-/**
- * The texts as one argument (and their byte lengths, comma-separated), in a
- * Buffer: outside the JavaScript heap, where the collector has nothing to
- * copy while Redis answers, and one argument for Redis to read, not one per event.
- */
-function joinTexts(texts: string[]): { lengths: string; joined: Buffer } {
-  const lengths = texts.map((text) => Buffer.byteLength(text))
-  const joined = Buffer.allocUnsafeSlow(lengths.reduce((sum, length) => sum + length, 0))
-  let at = 0
-  for (const text of texts) at += joined.write(text, at)
-  return { lengths: lengths.join(','), joined }
 }
 
 /** The stored history ends at the head, so its oldest event is arithmetic too. */

@@ -1,8 +1,10 @@
 /** The publishes of one topic that go to Redis in one script call, in the order they were made. */
 export type Batch = {
   topic: string
-  /** Each event's text after its seq. */
-  afterSeqs: string[]
+  /** The events' texts after their seqs, back to back, in UTF-8. */
+  texts: Buffer
+  /** Each text's length in bytes. */
+  lengths: number[]
   /** True when one of the publishes needs the cluster-wide subscriber count. */
   countSubscribers: boolean
 }
@@ -21,7 +23,11 @@ export type Settlement<R, P> = {
 const MOST_EVENTS = 100
 const MOST_BYTES = 256 * 1024
 
-type Open<P> = { batch: Batch; bytes: number; publishes: P[] }
+/** The smallest Buffer a batch's texts start in; it doubles as they grow. */
+const FIRST_BUFFER_BYTES = 4 * 1024
+
+/** A batch still taking publishes. */
+type Open<P> = { topic: string; texts: Buffer; bytes: number; lengths: number[]; countSubscribers: boolean; publishes: P[] }
 
 /** What sending a round of batches gives: each batch's outcome, and when Redis has answered them all. */
 export type Sent<R> = { outcomes: Promise<R>[]; answered: Promise<unknown> }
@@ -48,16 +54,24 @@ export class Outbox<R, P> {
    */
   constructor(private readonly sendBatches: (batches: Batch[]) => Sent<R>, private readonly settlement: Settlement<R, P>) {}
 
+  /**
+   * The text is encoded at once into the batch's Buffer, outside the
+   * JavaScript heap: a publish may wait here for a round trip, and the young
+   * generation's collections would copy the string meanwhile.
+   */
   add(topic: string, afterSeq: string, countSubscribers: boolean, publish: P): void {
+    const length = Buffer.byteLength(afterSeq)
     let entry = this.open.get(topic)
-    if (entry !== undefined && (entry.batch.afterSeqs.length >= MOST_EVENTS || entry.bytes + afterSeq.length > MOST_BYTES)) {
+    if (entry !== undefined && (entry.lengths.length >= MOST_EVENTS || entry.bytes + length > MOST_BYTES)) {
       this.send([entry])
       entry = undefined
     }
     entry ??= this.openBatch(topic)
-    entry.batch.afterSeqs.push(afterSeq)
-    entry.bytes += afterSeq.length
-    entry.batch.countSubscribers ||= countSubscribers
+    if (entry.texts.length < entry.bytes + length) entry.texts = grown(entry.texts, entry.bytes, entry.bytes + length)
+    entry.texts.write(afterSeq, entry.bytes)
+    entry.bytes += length
+    entry.lengths.push(length)
+    entry.countSubscribers ||= countSubscribers
     entry.publishes.push(publish)
   }
 
@@ -68,7 +82,7 @@ export class Outbox<R, P> {
   }
 
   private openBatch(topic: string): Open<P> {
-    const entry: Open<P> = { batch: { topic, afterSeqs: [], countSubscribers: false }, bytes: 0, publishes: [] }
+    const entry: Open<P> = { topic, texts: EMPTY, bytes: 0, lengths: [], countSubscribers: false, publishes: [] }
     this.open.set(topic, entry)
     if (this.unanswered === 0) this.scheduleFlush()
     return entry
@@ -82,8 +96,10 @@ export class Outbox<R, P> {
   }
 
   private send(entries: Open<P>[]): void {
-    for (const entry of entries) this.open.delete(entry.batch.topic)
-    const { outcomes, answered } = this.sendBatches(entries.map((entry) => entry.batch))
+    for (const entry of entries) this.open.delete(entry.topic)
+    const batches = entries.map(({ topic, texts, bytes, lengths, countSubscribers }) =>
+      ({ topic, texts: texts.subarray(0, bytes), lengths, countSubscribers }))
+    const { outcomes, answered } = this.sendBatches(batches)
     this.unanswered++
     void answered.finally(() => {
       if (--this.unanswered === 0 && this.open.size > 0) this.scheduleFlush()
@@ -91,7 +107,7 @@ export class Outbox<R, P> {
     entries.forEach((entry, i) => this.settleWhenAnswered(entry.publishes, outcomes[i] as Promise<R>))
   }
 
-  /** Keeps only the publishes while Redis answers: their texts have left, and the collector would copy them. */
+  /** Keeps only the publishes while Redis answers. */
   private settleWhenAnswered(publishes: P[], outcome: Promise<R>): void {
     const { settle, fail } = this.settlement
     outcome.then(
@@ -99,4 +115,15 @@ export class Outbox<R, P> {
       (error: unknown) => publishes.forEach((publish) => fail(publish, error)),
     )
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** A Buffer of at least `atLeast` bytes (doubling), holding the first `used` bytes of `texts`. */
+function grown(texts: Buffer, used: number, atLeast: number): Buffer {
+  let size = Math.max(texts.length * 2, FIRST_BUFFER_BYTES)
+  while (size < atLeast) size *= 2
+  const bigger = Buffer.allocUnsafeSlow(size)
+  texts.copy(bigger, 0, 0, used)
+  return bigger
 }

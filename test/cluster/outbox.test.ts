@@ -2,14 +2,20 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Outbox, type Batch } from '../../src/cluster/outbox.js'
 
+/** A batch's texts, read back from its Buffer by their byte lengths. */
+function textsOf(batch: Batch): string[] {
+  let at = 0
+  return batch.lengths.map((length) => batch.texts.toString('utf8', at, (at += length)))
+}
+
 /** A publish in these tests: the promise that its seq settles. */
 type Waiting = { resolve(seq: number): void; reject(error: unknown): void }
 
 /** An outbox whose sends are recorded and answered by `answer` (the batch's first seq here). */
 function recordingOutbox(answer: (batch: Batch) => Promise<number> = async () => 1) {
-  const sends: Batch[][] = []
+  const sends: { topic: string; afterSeqs: string[]; countSubscribers: boolean }[][] = []
   const outbox = new Outbox<number, Waiting>((batches) => {
-    sends.push(batches.map((b) => ({ ...b, afterSeqs: [...b.afterSeqs] })))
+    sends.push(batches.map((b) => ({ topic: b.topic, afterSeqs: textsOf(b), countSubscribers: b.countSubscribers })))
     const outcomes = batches.map(answer)
     return { outcomes, answered: Promise.allSettled(outcomes) }
   }, {
@@ -32,6 +38,13 @@ test('the publishes of one turn leave as one batch per topic, in call order, at 
     { topic: 'a', afterSeqs: ['a1', 'a2', 'a3'], countSubscribers: false },
     { topic: 'b', afterSeqs: ['b1'], countSubscribers: true },
   ]])
+})
+
+test('texts of any size and script keep their bytes as the batch grows', async () => {
+  const { outbox, sends } = recordingOutbox()
+  const texts = Array.from({ length: 60 }, (_, i) => `${i}:${'é€😀x'.repeat(i * 7)}`)
+  await Promise.all(texts.map((text) => publish(outbox, 't', text)))
+  assert.deepEqual(sends.map((s) => s.map((b) => b.afterSeqs)), [[texts]])
 })
 
 test('flush sends what is open at once, and the next publish opens a new batch', async () => {
@@ -65,7 +78,7 @@ test('a batch that fails fails each of its publishes, and only those', async () 
 test('while Redis has not answered a round, the next publishes wait and then leave together', async () => {
   let answerFirst = (): void => {}
   const firstAnswered = new Promise<number>((resolve) => { answerFirst = () => resolve(1) })
-  const { outbox, sends } = recordingOutbox((batch) => (batch.afterSeqs[0] === 'a1' ? firstAnswered : Promise.resolve(2)))
+  const { outbox, sends } = recordingOutbox((batch) => (textsOf(batch)[0] === 'a1' ? firstAnswered : Promise.resolve(2)))
   const first = publish(outbox, 'a', 'a1')
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(sends.length, 1, 'the first round left at the end of its turn')
