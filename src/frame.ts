@@ -37,24 +37,23 @@ export function textFrame(text: string): Buffer {
 }
 
 /**
- * A cluster stores an event in parts (UTF-8): its text before the seq, the
- * same for every event of a topic (see eventTextBeforeSeq), and its text
- * after the seq. This copies the whole text to `target` at `at`; `digits` is
- * the seq, written out.
+ * A cluster keeps an event's text in two parts: the text before its seq,
+ * the same for every event of a topic (see eventTextBeforeSeq) and ASCII as
+ * topic names are, and the UTF-8 text after the seq, here bytes `start` to
+ * `end` of `texts`. This writes the whole text to `target` at `at`.
  */
-function writeEventText(target: Buffer, at: number, before: Buffer, digits: string, after: Buffer): void {
-  before.copy(target, at)
-  target.write(digits, at + before.length, 'latin1')
-  after.copy(target, at + before.length + digits.length)
+function writeEventText(target: Buffer, at: number, head: string, texts: Buffer, start: number, end: number): void {
+  target.write(head, at, 'latin1')
+  texts.copy(target, at + head.length, start, end)
 }
 
 /** The text frame of an event read from a cluster's Redis, from its parts. */
-export function eventFrame(before: Buffer, seq: number, after: Buffer): Buffer {
-  const digits = String(seq)
-  const length = before.length + digits.length + after.length
+export function eventFrame(beforeSeq: string, seq: number, texts: Buffer, start: number, end: number): Buffer {
+  const head = beforeSeq + seq
+  const length = head.length + end - start
   const frame = Buffer.allocUnsafe(headerSize(length) + length)
   writeHeader(frame, 0, length)
-  writeEventText(frame, headerSize(length), before, digits, after)
+  writeEventText(frame, headerSize(length), head, texts, start, end)
   return frame
 }
 
@@ -96,13 +95,13 @@ export class FrameSlab {
     return this.close(this.slab.write(text, this.used + SLAB_HEADER_ROOM))
   }
 
-  /** The frame of an event read from a cluster's Redis, from its parts. */
-  eventFrame(before: Buffer, seq: number, after: Buffer): Buffer {
-    const digits = String(seq)
-    const length = before.length + digits.length + after.length
-    if (length > LARGEST_SLAB_BYTES / 2) return eventFrame(before, seq, after)
+  /** The frame of an event read from a cluster's Redis, from its parts (see eventFrame). */
+  eventFrame(beforeSeq: string, seq: number, texts: Buffer, start: number, end: number): Buffer {
+    const head = beforeSeq + seq
+    const length = head.length + end - start
+    if (length > LARGEST_SLAB_BYTES / 2) return eventFrame(beforeSeq, seq, texts, start, end)
     if (this.slab.length - this.used - SLAB_HEADER_ROOM < length) this.refill(SLAB_HEADER_ROOM + length)
-    writeEventText(this.slab, this.used + SLAB_HEADER_ROOM, before, digits, after)
+    writeEventText(this.slab, this.used + SLAB_HEADER_ROOM, head, texts, start, end)
     return this.close(length)
   }
 

@@ -58,11 +58,13 @@ test('frames from a slab are whole text frames and stay intact as later frames a
 
 test('an event read from a cluster becomes the frame of its text before the seq, the seq and its text after it', () => {
   const slab = new FrameSlab()
-  const before = Buffer.from('{"type":"event","topic":"é","seq":')
+  const before = '{"type":"event","topic":"t.1","seq":'
   for (const [seq, size] of [[1, 0], [42, 90], [9_007_199_254_740_991, 100], [7, 125], [8, 200], [12, 9_000], [13, 70_000]] as const) {
-    const after = Buffer.from(`,"payload":"${'€'.repeat(size)}"}`)
+    const after = `,"payload":"${'€'.repeat(size)}"}`
+    // The text after the seq sits between other bytes, as in a channel message.
+    const texts = Buffer.from(`xx${after}yy`)
     const text = `${before}${seq}${after}`
-    for (const frame of [slab.eventFrame(before, seq, after), eventFrame(before, seq, after)]) {
+    for (const frame of [slab.eventFrame(before, seq, texts, 2, texts.length - 2), eventFrame(before, seq, texts, 2, texts.length - 2)]) {
       const parsed = parseServerFrame(frame)
       assert.equal(parsed.first, 0x81)
       assert.equal(parsed.length, Buffer.byteLength(text), `length at seq ${seq}`)

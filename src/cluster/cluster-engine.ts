@@ -11,7 +11,7 @@ import { FollowedTopic, replayOf, type Ending } from './followed-topic.js'
 import { topicKeys, topicListKeys } from './keys.js'
 import { Outbox, type Batch, type Sent } from './outbox.js'
 import { RedisLink, script } from './redis-link.js'
-import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type PublishReply, type TopicRead } from './replies.js'
+import { channelMessage, publishReply, readReply, ReplyError, textReply, type ChannelMessage, type PublishReply, type TextRun, type TopicRead } from './replies.js'
 import { CREATE, DELETE, PUBLISH, READ } from './scripts.js'
 
 export type ClusterOptions = {
@@ -210,8 +210,9 @@ export class ClusterEngine implements Engine {
     if (!read.ok) return read
     if (read.value === undefined) return notFound(name)
     const { events } = read.value
-    const beforeSeq = Buffer.from(eventTextBeforeSeq(name))
-    return ok(replayOf(request, positionOf(read.value), (afterSeq) => events.filter((e) => e.seq > afterSeq).map((e) => eventFrame(beforeSeq, e.seq, e.afterSeq))))
+    const beforeSeq = eventTextBeforeSeq(name)
+    return ok(replayOf(request, positionOf(read.value), (after) =>
+      events.filter((e) => e.seq > after).map((e) => eventFrame(beforeSeq, e.seq, e.afterSeq, 0, e.afterSeq.length))))
   }
 
   async topicInfo(name: string): Promise<Result<TopicInfo>> {
@@ -342,7 +343,7 @@ export class ClusterEngine implements Engine {
     if (topic.pending !== undefined) {
       topic.pending.push(parsed)
       // Behind by more than the history holds: the catch-up could not fill it anyway.
-      const behind = parsed.kind === 'events' && parsed.epoch === topic.epoch ? parsed.first + parsed.afterSeqs.length - 1 - topic.head : 0
+      const behind = parsed.kind === 'events' && parsed.epoch === topic.epoch ? parsed.first + parsed.afterSeqs.offsets.length - 2 - topic.head : 0
       const most = 2 * this.options.maxHistoryPerTopic + 1_000
       if (behind > most || topic.pending.length > most) this.leave(topic, 'resync_required')
       return
@@ -359,12 +360,13 @@ export class ClusterEngine implements Engine {
   }
 
   /** Delivers the events after the topic's head, of a run of consecutive events starting at `first`. */
-  private deliverNew(topic: FollowedTopic, first: number, afterSeqs: Buffer[]): void {
-    for (let i = topic.head + 1 - first; i < afterSeqs.length; i++) this.deliver(topic, first + i, afterSeqs[i] as Buffer)
+  private deliverNew(topic: FollowedTopic, first: number, { bytes, offsets }: TextRun): void {
+    for (let i = topic.head + 1 - first; i < offsets.length - 1; i++) this.deliver(topic, first + i, bytes, offsets[i] as number, offsets[i + 1] as number)
   }
 
-  private deliver(topic: FollowedTopic, seq: number, afterSeq: Buffer): void {
-    const frame = topic.append(seq, afterSeq)
+  /** Hands out the event whose text after the seq is bytes `start` to `end` of `texts`. */
+  private deliver(topic: FollowedTopic, seq: number, texts: Buffer, start: number, end: number): void {
+    const frame = topic.append(seq, texts, start, end)
     for (const subscriber of topic.subscribers) subscriber.send(frame)
     this.delivered += topic.subscribers.size
   }
@@ -432,7 +434,7 @@ export class ClusterEngine implements Engine {
       this.leave(topic, 'resync_required')
       return false
     }
-    for (const event of read.events) if (event.seq === topic.head + 1) this.deliver(topic, event.seq, event.afterSeq)
+    for (const event of read.events) if (event.seq === topic.head + 1) this.deliver(topic, event.seq, event.afterSeq, 0, event.afterSeq.length)
     return true
   }
 

@@ -43,10 +43,10 @@ export class FollowedTopic {
   private readonly slab = new FrameSlab()
   private waiters: Waiter[] = []
   /** The text before the seq of every event of this topic: Redis holds only the text after it. */
-  private readonly beforeSeq: Buffer
+  private readonly beforeSeq: string
 
   constructor(readonly name: string, readonly keys: TopicKeys, historyCapacity: number) {
-    this.beforeSeq = Buffer.from(eventTextBeforeSeq(name))
+    this.beforeSeq = eventTextBeforeSeq(name)
     this.ring = new History(historyCapacity)
     let markReady = (): void => {}
     this.ready = new Promise<void>((resolve) => { markReady = resolve })
@@ -57,12 +57,15 @@ export class FollowedTopic {
   start(epoch: string, head: number, events: StoredEvent[]): void {
     this.epoch = epoch
     this.head = head
-    for (const event of events) this.ring.push(event.seq, this.slab.eventFrame(this.beforeSeq, event.seq, event.afterSeq))
+    for (const { seq, afterSeq } of events) this.ring.push(seq, this.slab.eventFrame(this.beforeSeq, seq, afterSeq, 0, afterSeq.length))
   }
 
-  /** Appends the next event (its text after the seq) to the ring and returns its frame, the same Buffer for every subscriber. */
-  append(seq: number, afterSeq: Buffer): Buffer {
-    const frame = this.slab.eventFrame(this.beforeSeq, seq, afterSeq)
+  /**
+   * Appends the next event, whose text after the seq is bytes `start` to
+   * `end` of `texts`, to the ring and returns its frame, the same Buffer for every subscriber.
+   */
+  append(seq: number, texts: Buffer, start: number, end: number): Buffer {
+    const frame = this.slab.eventFrame(this.beforeSeq, seq, texts, start, end)
     this.head = seq
     this.ring.push(seq, frame)
     this.releaseWaiters()

@@ -57,17 +57,26 @@ export function publishReply(value: unknown): PublishReply | undefined {
 export const textReply = (value: unknown): string | undefined =>
   value === null ? undefined : buffer(value, 'a status').toString('latin1')
 
+/** Texts back to back: text i is bytes `offsets[i]` to `offsets[i + 1]` of `bytes`. */
+export type TextRun = { bytes: Buffer; offsets: number[] }
+
 /**
  * What arrives on a topic's channel: the events of one publish script, seqs
  * `first`, `first` + 1, … (each one's text after the seq), or the deletion.
  */
 export type ChannelMessage =
-  | { kind: 'events'; epoch: string; first: number; afterSeqs: Buffer[] }
+  | { kind: 'events'; epoch: string; first: number; afterSeqs: TextRun }
   | { kind: 'deleted'; epoch: string }
 
 const SPACE = 0x20
+const COMMA = 0x2c
+const ZERO = 0x30
 
-/** `<epoch> <first seq> <byte length>,<byte length>… <texts after the seq, back to back>` or `<epoch> deleted`; undefined for anything else. */
+/**
+ * `<epoch> <first seq> <byte length>,<byte length>… <texts after the seq, back to back>`
+ * or `<epoch> deleted`; undefined for anything else. The texts stay where
+ * they are in the message: every node reads every event, so none is copied here.
+ */
 export function channelMessage(message: Buffer): ChannelMessage | undefined {
   const afterEpoch = message.indexOf(SPACE)
   if (afterEpoch < 1) return undefined
@@ -79,13 +88,21 @@ export function channelMessage(message: Buffer): ChannelMessage | undefined {
   const first = Number(message.toString('latin1', afterEpoch + 1, afterFirst))
   const afterLengths = message.indexOf(SPACE, afterFirst + 1)
   if (!Number.isSafeInteger(first) || first < 1 || afterLengths === -1) return undefined
-  const afterSeqs: Buffer[] = []
-  let offset = afterLengths + 1
-  for (const field of message.toString('latin1', afterFirst + 1, afterLengths).split(',')) {
-    const length = Number(field)
-    if (!Number.isSafeInteger(length) || length < 1 || offset + length > message.length) return undefined
-    afterSeqs.push(message.subarray(offset, offset + length))
-    offset += length
+  const offsets = [afterLengths + 1]
+  let length = 0
+  let digits = 0
+  for (let i = afterFirst + 1; i <= afterLengths; i++) {
+    const byte = message[i] as number
+    if (byte === COMMA || i === afterLengths) {
+      // A length is 1 to 9 digits, not 0: no event is empty or as large as a gigabyte.
+      if (digits === 0 || digits > 9 || length === 0) return undefined
+      offsets.push((offsets[offsets.length - 1] as number) + length)
+      length = 0
+      digits = 0
+    } else if (byte >= ZERO && byte <= ZERO + 9) {
+      length = length * 10 + byte - ZERO
+      digits++
+    } else return undefined
   }
-  return afterSeqs.length > 0 && offset === message.length ? { kind: 'events', epoch, first, afterSeqs } : undefined
+  return offsets[offsets.length - 1] === message.length ? { kind: 'events', epoch, first, afterSeqs: { bytes: message, offsets } } : undefined
 }

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { channelMessage, publishReply, readReply } from '../../src/cluster/replies.js'
+import { channelMessage, publishReply, readReply, type TextRun } from '../../src/cluster/replies.js'
 
 const b = (text: string): Buffer => Buffer.from(text)
+const textsOf = ({ bytes, offsets }: TextRun): string[] => offsets.slice(1).map((end, i) => bytes.toString('utf8', offsets[i], end))
 
 test('a channel message is a run of events (epoch, first seq, exact bytes of each text after the seq) or a deletion', () => {
   const texts = [',"message":{"id":"a b","payload":"é"},"ts":"x"}', ',"m":13}', ',"p":"1,2 3"}']
   const lengths = texts.map((t) => Buffer.byteLength(t)).join(',')
   const events = channelMessage(b(`Ab-3.x 12 ${lengths} ${texts.join('')}`))
   assert.ok(events?.kind === 'events')
-  assert.deepEqual([events.epoch, events.first, events.afterSeqs.map(String)], ['Ab-3.x', 12, texts])
+  assert.deepEqual([events.epoch, events.first, textsOf(events.afterSeqs)], ['Ab-3.x', 12, texts])
   const one = channelMessage(b(`e 1 ${Buffer.byteLength(texts[0] as string)} ${texts[0]}`))
   assert.ok(one?.kind === 'events')
-  assert.deepEqual(one.afterSeqs.map(String), [texts[0]])
+  assert.deepEqual(textsOf(one.afterSeqs), [texts[0]])
   assert.deepEqual(channelMessage(b('Ab-3.x deleted')), { kind: 'deleted', epoch: 'Ab-3.x' })
 })
 
@@ -20,6 +21,7 @@ test('anything else on a channel is not read as a message', () => {
   const bad = [
     '', ' 1 2 {}', 'e', 'e other', 'e 0 2 {}', 'e -1 2 {}', 'e 1.5 2 {}', 'e x 2 {}', 'e 1 {}',
     'e 1 3 {}', 'e 1 1 {}', 'e 1 0 ', 'e 1 2,2 {}', 'e 1 2, {}', 'e 1 ,2 {}', 'e 1 x {}', 'e 1 2 {}{',
+    'e 1  {}', 'e 1 2,,2 {}{}', 'e 1 -2 {}', 'e 1 1.0 {}', 'e 1 1000000000 {}',
   ]
   for (const message of bad) assert.equal(channelMessage(b(message)), undefined, JSON.stringify(message))
 })
