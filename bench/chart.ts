@@ -16,6 +16,7 @@ const COLORS: Record<TargetName, string> = {
   'cluster-1': '#16a34a',
   'cluster-2': '#4ade80',
   'cluster-3': '#bbf7d0',
+  'cluster-3-by-topic': '#a78bfa',
   reference: '#93c5fd',
 }
 const LABELS: Record<TargetName, string> = {
@@ -26,6 +27,7 @@ const LABELS: Record<TargetName, string> = {
   'cluster-1': 'cluster, 1 node',
   'cluster-2': 'cluster, 2 nodes',
   'cluster-3': 'cluster, 3 nodes',
+  'cluster-3-by-topic': 'cluster, 3 nodes, by topic',
   reference: 'reference build',
 }
 /** Legend entries per row: more would run past the chart's width. */

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DialectName } from './lib/dialect.js'
 
-export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio' | 'cluster-1' | 'cluster-2' | 'cluster-3' | 'reference'
+export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio' | 'cluster-1' | 'cluster-2' | 'cluster-3' | 'cluster-3-by-topic' | 'reference'
 
 export type TargetSpec = {
   name: TargetName
@@ -14,6 +14,12 @@ export type TargetSpec = {
   dialect: DialectName
   /** Set: a cluster of this many nodes (each `command`, with REDIS_URL) on one redis-server of the run's own. */
   nodes?: number
+  /**
+   * Set: all the subscribers of a topic connect to one node, so that each
+   * node follows only its share of the topics. Otherwise each topic's
+   * subscribers are spread over every node, and every node follows every topic.
+   */
+  subscribersByTopic?: true
 }
 
 /** Relative to the working directory (as `dist/main.js` is), so results name no machine's folders. */
@@ -60,6 +66,18 @@ const clusterOf = (nodes: 1 | 2 | 3): TargetSpec => ({
 
 /** One, two and three nodes of the service on one Redis; they run only where redis-server is installed. */
 export const CLUSTER_TARGETS: readonly TargetSpec[] = [clusterOf(1), clusterOf(2), clusterOf(3)]
+
+/**
+ * Three nodes with each topic's subscribers on one of them: what routing
+ * subscribers by topic saves. Not one of the issue's targets, so it runs
+ * only when named (`--targets cluster-3-by-topic`).
+ */
+export const BY_TOPIC_TARGET: TargetSpec = {
+  ...clusterOf(3),
+  name: 'cluster-3-by-topic',
+  label: 'cluster, 3 nodes, subscribers by topic',
+  subscribersByTopic: true,
+}
 
 export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
 

@@ -1,5 +1,5 @@
 import { DIALECTS, nowMicros, readStamp, type Dialect } from '../lib/dialect.js'
-import { inBatches, portFor, toParent, type SubscriberCommand } from '../lib/messages.js'
+import { inBatches, portFor, portForTopic, toParent, type SubscriberCommand } from '../lib/messages.js'
 import { openRawClient, type RawClient } from '../lib/raw-client.js'
 import { Histogram } from '../lib/stats.js'
 
@@ -64,7 +64,7 @@ async function open(command: Extract<SubscriberCommand, { cmd: 'open' }>): Promi
 
 function subscribe(sub: Subscription, index: number, command: Extract<SubscriberCommand, { cmd: 'open' }>): Promise<void> {
   const { host } = command.target
-  const port = portFor(command.target, index)
+  const port = command.target.subscribersByTopic ? portForTopic(command.target, sub.topic) : portFor(command.target, index)
   return new Promise<void>((resolve, reject) => {
     let state: 'hello' | 'subscribing' | 'live' = 'hello'
     const onText = (frame: Buffer): void => {

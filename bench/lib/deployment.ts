@@ -33,7 +33,7 @@ export async function startDeployment(spec: TargetSpec): Promise<Deployment> {
     throw error
   }
   return {
-    target: { host: '127.0.0.1', ports: nodes.map((node) => node.port), dialect: spec.dialect },
+    target: { host: '127.0.0.1', ports: nodes.map((node) => node.port), dialect: spec.dialect, ...(spec.subscribersByTopic && { subscribersByTopic: true }) },
     nodes,
     redis,
     pids: [...nodes.map((node) => node.pid), ...(redis ? [redis.pid] : [])],

@@ -7,10 +7,17 @@ import type { DialectName } from './dialect.js'
  * server). Connection i of a client process goes to `ports[i % ports.length]`,
  * so every process spreads its connections over the nodes.
  */
-export type Target = { host: string; ports: number[]; dialect: DialectName }
+export type Target = { host: string; ports: number[]; dialect: DialectName; subscribersByTopic?: true }
 
 /** The port connection `index` of a client process uses. */
 export const portFor = (target: Target, index: number): number => target.ports[index % target.ports.length] as number
+
+/** The port of every subscriber of `topic` when a target places subscribers by topic: a hash of the name picks it. */
+export function portForTopic(target: Target, topic: string): number {
+  let hash = 0
+  for (let i = 0; i < topic.length; i++) hash = (hash * 31 + topic.charCodeAt(i)) >>> 0
+  return target.ports[hash % target.ports.length] as number
+}
 
 export type SubscriberCommand =
   | { cmd: 'open'; target: Target; topics: string[]; concurrency: number; reportEveryMs: number }
