@@ -83,8 +83,7 @@ export function oneNode(server: TestServer): { url: string; wsUrl: string } {
   return rotation === undefined ? server : { url: rotation.http[1] as string, wsUrl: rotation.ws[1] as string }
 }
 
-async function startOne(t: TestContext, options: ServerOptions): Promise<TestServer> {
-  const log = watchLog()
+async function startOne(t: TestContext, options: ServerOptions, log = watchLog()): Promise<TestServer> {
   const server = await start({ port: 0, host: '127.0.0.1', logger: createLogger('debug', log.push), ...options })
   t.after(() => server.close())
   return { ...server, wsUrl: server.url.replace(/^http/, 'ws') + '/ws', logs: log.lines, waitForLog: log.waitFor }
@@ -94,7 +93,9 @@ async function startOne(t: TestContext, options: ServerOptions): Promise<TestSer
 export async function startServer(t: TestContext, options: ServerOptions = {}): Promise<TestServer> {
   if (cluster === undefined) return startOne(t, options)
   const clusterOptions = { redisUrl: cluster.redisUrl, redisPrefix: `test${++cluster.started}`, ...options }
-  const nodes = await Promise.all(Array.from({ length: cluster.nodes }, () => startOne(t, clusterOptions)))
+  // One log for all the nodes: a test awaits a line whichever node its client reached.
+  const log = watchLog()
+  const nodes = await Promise.all(Array.from({ length: cluster.nodes }, () => startOne(t, clusterOptions, log)))
   const first = nodes[0] as TestServer
   const rotation = { http: nodes.map((n) => n.url), ws: nodes.map((n) => n.wsUrl), next: 0 }
   rotations.set(first.url, rotation)

@@ -244,7 +244,16 @@ export class Connection implements Subscriber, Flushable {
   /** Sends the publish to the engine at once; acks it now when nothing is pending, else in request order. */
   private publish(msg: Publish): void {
     const { broker } = this.deps
-    if (broker.publishTo !== undefined) return broker.publishTo(msg.topic, msg.message, this.awaitAnswer(msg))
+    if (broker.publishTo !== undefined) {
+      const awaited = this.awaitAnswer(msg)
+      try {
+        broker.publishTo(msg.topic, msg.message, awaited)
+      } catch (error) {
+        // Answered in its turn, so that the acks queued behind it still go out.
+        awaited.failed(error)
+      }
+      return
+    }
     const result = broker.publish(msg.topic, msg.message)
     if (!isPromise(result) && this.answering === undefined) return this.ackPublish(msg, result)
     const awaited = this.awaitAnswer(msg)
