@@ -267,7 +267,7 @@ export class Connection implements Subscriber, Flushable {
       this.answering = new Promise<void>((resolve) => { this.publishRunOver = resolve })
       this.answeringPublishesOnly = true
     }
-    // Made on the first publish answered later (cluster mode only), so that idle connections do without it.
+    // Made on the first publish that has to wait (in cluster mode), so that other connections do without it.
     this.onAnswerCame ??= () => this.sendAwaited()
     const awaited = new AwaitedPublish(msg.requestId, msg.topic, this.onAnswerCame)
     this.publishesAwaited.push(awaited)
