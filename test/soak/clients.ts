@@ -59,18 +59,19 @@ const nextRequestId = (prefix: string): string => `${prefix}-${++requestCount}`
 
 /** Replies the server owes a client, by request_id, with what to do when each arrives. */
 class Pending {
-  private readonly waiting = new Map<string, (frame: Frame) => void>()
+  private readonly waiting = new Map<string, { onReply: (frame: Frame) => void; onDropped: (() => void) | undefined }>()
 
-  expect(requestId: string, onReply: (frame: Frame) => void): void {
-    this.waiting.set(requestId, onReply)
+  /** `onDropped`, if given, runs when the request is forgotten with its connection. */
+  expect(requestId: string, onReply: (frame: Frame) => void, onDropped?: () => void): void {
+    this.waiting.set(requestId, { onReply, onDropped })
   }
 
   /** True when the frame answered a request. */
   settle(frame: Frame): boolean {
-    const onReply = frame.request_id === undefined ? undefined : this.waiting.get(frame.request_id)
-    if (!onReply) return false
+    const entry = frame.request_id === undefined ? undefined : this.waiting.get(frame.request_id)
+    if (!entry) return false
     this.waiting.delete(frame.request_id as string)
-    onReply(frame)
+    entry.onReply(frame)
     return true
   }
 
@@ -80,9 +81,10 @@ class Pending {
 
   /** Forgets every request: their connection is gone, and so are their replies. */
   clear(): number {
-    const dropped = this.waiting.size
+    const dropped = [...this.waiting.values()]
     this.waiting.clear()
-    return dropped
+    for (const entry of dropped) entry.onDropped?.()
+    return dropped.length
   }
 }
 
@@ -205,7 +207,7 @@ export class CheckedSubscriber {
         if (reply.type === 'ack') this.checker.settle(segment)
         else this.noteError(reply, `unsubscribe from '${segment.topic}'`)
         resolve()
-      })
+      }, resolve) // Its node died with the unsubscribe in flight: resuming or cutting settles the segment.
     })
     this.send({ type: 'unsubscribe', topic: segment.topic, request_id: requestId })
     if (!(await settlesWithin(answered, DEADLINE_MS))) this.checker.fail(`${this.name}: no answer to unsubscribe from '${segment.topic}' within ${DEADLINE_MS} ms`)
