@@ -37,23 +37,13 @@ export function textFrame(text: string): Buffer {
 }
 
 /**
- * A cluster keeps an event's text in two parts: the text before its seq,
- * the same for every event of a topic (see eventTextBeforeSeq) and ASCII as
- * topic names are, and the UTF-8 text after the seq, here bytes `start` to
- * `end` of `texts`. This writes the whole text to `target` at `at`.
+ * The text frame of one event read from a cluster's Redis (see
+ * FrameSlab.eventRun): `afterSeq` is its UTF-8 text after the seq.
  */
-function writeEventText(target: Buffer, at: number, head: string, texts: Buffer, start: number, end: number): void {
-  target.write(head, at, 'latin1')
-  texts.copy(target, at + head.length, start, end)
-}
-
-/** The text frame of an event read from a cluster's Redis, from its parts. */
-export function eventFrame(beforeSeq: string, seq: number, texts: Buffer, start: number, end: number): Buffer {
-  const head = beforeSeq + seq
-  const length = head.length + end - start
-  const frame = Buffer.allocUnsafe(headerSize(length) + length)
-  writeHeader(frame, 0, length)
-  writeEventText(frame, headerSize(length), head, texts, start, end)
+export function eventFrame(beforeSeq: Buffer, seq: number, afterSeq: Buffer): Buffer {
+  const offsets = [0, afterSeq.length]
+  const frame = Buffer.allocUnsafe(runLength(beforeSeq, seq, offsets, 0))
+  writeRun(frame, 0, beforeSeq, seq, afterSeq, offsets, 0)
   return frame
 }
 
@@ -61,6 +51,60 @@ export function eventFrame(beforeSeq: string, seq: number, texts: Buffer, start:
 export function frameText(frame: Buffer): string {
   const code = (frame[1] as number) & 0x7f
   return frame.toString('utf8', code < 126 ? 2 : code === 126 ? 4 : 10)
+}
+
+/** The whole length, header included, of the frame built here that starts at `start` of `bytes`. */
+export function frameLength(bytes: Buffer, start: number): number {
+  const code = (bytes[start + 1] as number) & 0x7f
+  if (code < 126) return 2 + code
+  if (code === 126) return 4 + bytes.readUInt16BE(start + 2)
+  return 10 + bytes.readUInt32BE(start + 2) * 2 ** 32 + bytes.readUInt32BE(start + 6)
+}
+
+const ZERO = 0x30
+
+/** How many decimal digits `n` (a positive safe integer) has. */
+function digitsOf(n: number): number {
+  let digits = 1
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++
+  return digits
+}
+
+/** Writes the `digits` decimal digits of `n` at `at`, without making a string. */
+function writeDigits(target: Buffer, at: number, n: number, digits: number): void {
+  let rest = n
+  for (let i = at + digits - 1; i >= at; i--) {
+    target[i] = ZERO + (rest % 10)
+    rest = Math.floor(rest / 10)
+  }
+}
+
+/** The bytes that the frames of a run of consecutive events take (see FrameSlab.eventRun). */
+function runLength(beforeSeq: Buffer, first: number, offsets: readonly number[], from: number): number {
+  let bytes = 0
+  for (let i = from; i < offsets.length - 1; i++) {
+    const length = beforeSeq.length + digitsOf(first + i) + (offsets[i + 1] as number) - (offsets[i] as number)
+    bytes += headerSize(length) + length
+  }
+  return bytes
+}
+
+/** Writes the run's frames back to back into `target` from `at`. */
+function writeRun(target: Buffer, at: number, beforeSeq: Buffer, first: number, texts: Buffer, offsets: readonly number[], from: number): void {
+  let frameStart = at
+  for (let i = from; i < offsets.length - 1; i++) {
+    const seq = first + i
+    const digits = digitsOf(seq)
+    const start = offsets[i] as number
+    const end = offsets[i + 1] as number
+    const length = beforeSeq.length + digits + end - start
+    const textStart = frameStart + headerSize(length)
+    writeHeader(target, frameStart, length)
+    beforeSeq.copy(target, textStart)
+    writeDigits(target, textStart + beforeSeq.length, seq, digits)
+    texts.copy(target, textStart + beforeSeq.length + digits, start, end)
+    frameStart = textStart + length
+  }
 }
 
 /** A slab starts small, so a topic that publishes once holds little, and doubles up to the largest. */
@@ -95,14 +139,26 @@ export class FrameSlab {
     return this.close(this.slab.write(text, this.used + SLAB_HEADER_ROOM))
   }
 
-  /** The frame of an event read from a cluster's Redis, from its parts (see eventFrame). */
-  eventFrame(beforeSeq: string, seq: number, texts: Buffer, start: number, end: number): Buffer {
-    const head = beforeSeq + seq
-    const length = head.length + end - start
-    if (length > LARGEST_SLAB_BYTES / 2) return eventFrame(beforeSeq, seq, texts, start, end)
-    if (this.slab.length - this.used - SLAB_HEADER_ROOM < length) this.refill(SLAB_HEADER_ROOM + length)
-    writeEventText(this.slab, this.used + SLAB_HEADER_ROOM, head, texts, start, end)
-    return this.close(length)
+  /**
+   * The frames of consecutive events read from a cluster's Redis, back to
+   * back in one Buffer that every subscriber is handed as it is: event `i`
+   * (from `from` on) has seq `first` + `i`, and its text after the seq is
+   * bytes `offsets[i]` to `offsets[i + 1]` of `texts`. `beforeSeq` is the
+   * UTF-8 text before the seq, the same for every event of a topic. Building
+   * them in one pass makes no object per event.
+   */
+  eventRun(beforeSeq: Buffer, first: number, texts: Buffer, offsets: readonly number[], from: number): Buffer {
+    const length = runLength(beforeSeq, first, offsets, from)
+    if (length > LARGEST_SLAB_BYTES / 2) {
+      const run = Buffer.allocUnsafeSlow(length)
+      writeRun(run, 0, beforeSeq, first, texts, offsets, from)
+      return run
+    }
+    if (this.slab.length - this.used < length) this.refill(length)
+    const start = this.used
+    writeRun(this.slab, start, beforeSeq, first, texts, offsets, from)
+    this.used += length
+    return this.slab.subarray(start, this.used)
   }
 
   /** Writes the header in front of the `length` bytes just written and hands out the frame. */

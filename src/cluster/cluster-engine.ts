@@ -210,9 +210,9 @@ export class ClusterEngine implements Engine {
     if (!read.ok) return read
     if (read.value === undefined) return notFound(name)
     const { events } = read.value
-    const beforeSeq = eventTextBeforeSeq(name)
+    const beforeSeq = Buffer.from(eventTextBeforeSeq(name))
     return ok(replayOf(request, positionOf(read.value), (after) =>
-      events.filter((e) => e.seq > after).map((e) => eventFrame(beforeSeq, e.seq, e.afterSeq, 0, e.afterSeq.length))))
+      events.filter((e) => e.seq > after).map((e) => eventFrame(beforeSeq, e.seq, e.afterSeq))))
   }
 
   async topicInfo(name: string): Promise<Result<TopicInfo>> {
@@ -359,16 +359,17 @@ export class ClusterEngine implements Engine {
     }
   }
 
-  /** Delivers the events after the topic's head, of a run of consecutive events starting at `first`. */
-  private deliverNew(topic: FollowedTopic, first: number, { bytes, offsets }: TextRun): void {
-    for (let i = topic.head + 1 - first; i < offsets.length - 1; i++) this.deliver(topic, first + i, bytes, offsets[i] as number, offsets[i + 1] as number)
-  }
-
-  /** Hands out the event whose text after the seq is bytes `start` to `end` of `texts`. */
-  private deliver(topic: FollowedTopic, seq: number, texts: Buffer, start: number, end: number): void {
-    const frame = topic.append(seq, texts, start, end)
-    for (const subscriber of topic.subscribers) subscriber.send(frame)
-    this.delivered += topic.subscribers.size
+  /**
+   * Hands out the events after the topic's head, of a run of consecutive
+   * events starting at `first`: their frames go to each subscriber in one send.
+   */
+  private deliverNew(topic: FollowedTopic, first: number, texts: TextRun): void {
+    const from = topic.head + 1 - first
+    const count = texts.offsets.length - 1 - from
+    if (count <= 0) return
+    const frames = topic.append(first, texts, from)
+    for (const subscriber of topic.subscribers) subscriber.send(frames)
+    this.delivered += count * topic.subscribers.size
   }
 
   /**
@@ -434,7 +435,9 @@ export class ClusterEngine implements Engine {
       this.leave(topic, 'resync_required')
       return false
     }
-    for (const event of read.events) if (event.seq === topic.head + 1) this.deliver(topic, event.seq, event.afterSeq, 0, event.afterSeq.length)
+    for (const event of read.events) {
+      if (event.seq === topic.head + 1) this.deliverNew(topic, event.seq, { bytes: event.afterSeq, offsets: [0, event.afterSeq.length] })
+    }
     return true
   }
 

@@ -1,10 +1,10 @@
-import { History } from '../broker/history.js'
 import { planReplay, type TopicPosition } from '../broker/resume.js'
 import type { Replay, Subscriber } from '../broker/topic.js'
 import { FrameSlab } from '../frame.js'
 import { eventTextBeforeSeq, type ReplayRequest } from '../protocol.js'
 import type { TopicKeys } from './keys.js'
-import type { ChannelMessage, StoredEvent } from './replies.js'
+import { FrameRing } from './frame-ring.js'
+import type { ChannelMessage, StoredEvent, TextRun } from './replies.js'
 
 /**
  * Why a node stopped following a topic: it was deleted (or replaced by a new
@@ -39,15 +39,15 @@ export class FollowedTopic {
   /** Resolves when the first read is over, whatever its outcome. */
   readonly ready: Promise<void>
   readonly markReady: () => void
-  private readonly ring: History<Buffer>
+  private readonly ring: FrameRing
   private readonly slab = new FrameSlab()
   private waiters: Waiter[] = []
-  /** The text before the seq of every event of this topic: Redis holds only the text after it. */
-  private readonly beforeSeq: string
+  /** The text before the seq of every event of this topic, in UTF-8: Redis holds only the text after it. */
+  readonly beforeSeq: Buffer
 
   constructor(readonly name: string, readonly keys: TopicKeys, historyCapacity: number) {
-    this.beforeSeq = eventTextBeforeSeq(name)
-    this.ring = new History(historyCapacity)
+    this.beforeSeq = Buffer.from(eventTextBeforeSeq(name))
+    this.ring = new FrameRing(historyCapacity)
     let markReady = (): void => {}
     this.ready = new Promise<void>((resolve) => { markReady = resolve })
     this.markReady = markReady
@@ -57,19 +57,19 @@ export class FollowedTopic {
   start(epoch: string, head: number, events: StoredEvent[]): void {
     this.epoch = epoch
     this.head = head
-    for (const { seq, afterSeq } of events) this.ring.push(seq, this.slab.eventFrame(this.beforeSeq, seq, afterSeq, 0, afterSeq.length))
+    for (const { seq, afterSeq } of events) this.ring.push(seq, this.slab.eventRun(this.beforeSeq, seq, afterSeq, [0, afterSeq.length], 0))
   }
 
   /**
-   * Appends the next event, whose text after the seq is bytes `start` to
-   * `end` of `texts`, to the ring and returns its frame, the same Buffer for every subscriber.
+   * Appends the events of `texts` from index `from` on (event `i` has seq
+   * `first` + `i`) to the ring and returns their frames back to back, the
+   * same Buffer for every subscriber.
    */
-  append(seq: number, texts: Buffer, start: number, end: number): Buffer {
-    const frame = this.slab.eventFrame(this.beforeSeq, seq, texts, start, end)
-    this.head = seq
-    this.ring.push(seq, frame)
+  append(first: number, { bytes, offsets }: TextRun, from: number): Buffer {
+    const run = this.slab.eventRun(this.beforeSeq, first, bytes, offsets, from)
+    this.head = this.ring.push(first + from, run)
     this.releaseWaiters()
-    return frame
+    return run
   }
 
   /** F is the ring's first seq: the ring holds what the stored history holds (both trimmed to the same size). */
