@@ -18,6 +18,8 @@ const COLORS: Record<TargetName, string> = {
   'cluster-3': '#bbf7d0',
   'cluster-3-by-topic': '#a78bfa',
   reference: '#93c5fd',
+  'reference-cluster-1': '#fca5a5',
+  'reference-cluster-3': '#fecaca',
 }
 const LABELS: Record<TargetName, string> = {
   pubsub: 'this service',
@@ -29,6 +31,8 @@ const LABELS: Record<TargetName, string> = {
   'cluster-3': 'cluster, 3 nodes',
   'cluster-3-by-topic': 'cluster, 3 nodes, by topic',
   reference: 'reference build',
+  'reference-cluster-1': 'reference, 1 node',
+  'reference-cluster-3': 'reference, 3 nodes',
 }
 /** Legend entries per row: more would run past the chart's width. */
 const LEGEND_PER_ROW = 5

@@ -20,8 +20,8 @@ export type ClusterRow = {
   target: TargetName
   label: string
   nodes: number
-  /** Each topic's subscribers on one node: not one of the issue's targets, so neither judged nor used for the estimate. */
-  subscribersByTopic: boolean
+  /** Not one of the issue's targets (see TargetSpec), so neither judged nor used for the estimate. */
+  comparisonOnly: boolean
   deliveriesPerSec: number
   /** Nodes and redis-server together, and redis-server alone. */
   cpuMicrosPerDelivery: number
@@ -53,12 +53,12 @@ function clusterRows(runs: Runs<ThroughputResult>, targets: readonly TargetSpec[
     target: t.name,
     label: t.label,
     nodes: t.nodes ?? 1,
-    subscribersByTopic: t.subscribersByTopic === true,
+    comparisonOnly: t.comparisonOnly === true,
     deliveriesPerSec: medianOf(runs, t.name, (r) => r.deliveriesPerSec),
     cpuMicrosPerDelivery: medianOf(runs, t.name, cpu),
     redisCpuMicrosPerDelivery: medianOf(runs, t.name, (r) => r.redisCpuMicrosPerDelivery),
     cpuVsInMemory: paired(runs, t.name, IN_MEMORY, cpu),
-    cpuVsOneNode: paired(runs, t.name, 'cluster-1', cpu),
+    cpuVsOneNode: paired(runs, t.name, t.oneNode ?? 'cluster-1', cpu),
     runs: values(runs, t.name).length,
   }))
 }
@@ -108,7 +108,7 @@ export type Capacity = { scenario: string; nodeCpuMicros: number; redisCpuMicros
  * the nodes share the others. Nothing else (load balancer, clients) counted.
  */
 export function estimateCapacity(rows: ClusterRow[], scenario: string): Capacity | undefined {
-  const widest = rows.filter((r) => !r.subscribersByTopic).reduce<ClusterRow | undefined>((best, r) => (!best || r.nodes > best.nodes ? r : best), undefined)
+  const widest = rows.filter((r) => !r.comparisonOnly).reduce<ClusterRow | undefined>((best, r) => (!best || r.nodes > best.nodes ? r : best), undefined)
   if (!widest || !Number.isFinite(widest.cpuMicrosPerDelivery)) return undefined
   const redisCpuMicros = widest.redisCpuMicrosPerDelivery
   const nodeCpuMicros = widest.cpuMicrosPerDelivery - redisCpuMicros
@@ -125,7 +125,7 @@ const mark = (figures: number[], ok: (figure: number) => boolean): string =>
 export function verdicts(cluster: ReturnType<typeof summarizeCluster>, acks: AckRow[]): string[] {
   const lines: string[] = []
   for (const [scenario, limit] of [['fanout', LIMITS.fanoutCpu], ['topics', LIMITS.topicsCpu]] as const) {
-    const rows = cluster[scenario].filter((r) => !r.subscribersByTopic)
+    const rows = cluster[scenario].filter((r) => !r.comparisonOnly)
     if (rows.length === 0) continue
     const vsInMemory = rows.map((r) => r.cpuVsInMemory)
     lines.push(`${scenario}: CPU/delivery (nodes + Redis) ≤ ${limit}× the in-memory server's: ${rows.map((r) => `${r.label} ${fmt(r.cpuVsInMemory, 2)}×`).join(', ')} — ${mark(vsInMemory, (x) => x <= limit)}`)

@@ -11,20 +11,21 @@ import {
   type ConnectionsResult, type LatencyResult, type ThroughputResult, type Timing,
 } from './scenarios.js'
 import {
-  BY_TOPIC_TARGET, CEILING, CLUSTER_TARGETS, hasRedisServer, IN_MEMORY, referenceTarget, TARGETS, type TargetName, type TargetSpec,
+  BY_TOPIC_TARGET, CEILING, CLUSTER_TARGETS, hasRedisServer, IN_MEMORY, referenceTargets, TARGETS, type TargetName, type TargetSpec,
 } from './targets.js'
 
 /**
  * `npm run bench [-- --quick] [--runs N] [--only fanout,topics,latency,acks,connections]
- *   [--targets pubsub,ws-corked,ws-plain,socketio,cluster-1,cluster-2,cluster-3,cluster-3-by-topic,reference]
+ *   [--targets pubsub,ws-corked,ws-plain,socketio,cluster-1,cluster-2,cluster-3,cluster-3-by-topic,reference,reference-cluster-1,reference-cluster-3]
  *   [--reference DIR] [--out NAME] [--connections N] [--profile DIR] [--latency-share 0.5]`
  *
  * Runs every target in the same invocation, alternating target by target
  * within each round, and reports medians. Ratios are taken within this run
  * only: the machine is shared, so absolute figures move from run to run.
  * The cluster targets run where redis-server is installed (cluster-3-by-topic
- * only when named); `--reference DIR`
- * adds the service as built in DIR (another checkout, after `npm run build`).
+ * only when named); `--reference DIR` adds the service as built in DIR
+ * (another checkout, after `npm run build`), in memory and, when named, as
+ * clusters of one and three nodes.
  * Results go to bench/results/NAME.json and .svg (`latest` unless --out).
  */
 
@@ -55,9 +56,11 @@ function parseArgs(argv: string[]): Settings {
   const names = valueOf('--targets')?.split(',')
   const profileDir = valueOf('--profile')
   const reference = valueOf('--reference')
-  const known = [...TARGETS, ...(hasRedisServer() ? [...CLUSTER_TARGETS, BY_TOPIC_TARGET] : []), ...(reference ? [referenceTarget(reference)] : [])]
-  if (!hasRedisServer()) console.log('redis-server is not installed: the cluster targets are left out')
-  const targets = known.filter((t) => (names ? names.includes(t.name) : t !== BY_TOPIC_TARGET)).map((t) =>
+  const redis = hasRedisServer()
+  const references = reference ? referenceTargets(reference).filter((t) => t.nodes === undefined || redis) : []
+  const known = [...TARGETS, ...(redis ? [...CLUSTER_TARGETS, BY_TOPIC_TARGET] : []), ...references]
+  if (!redis) console.log('redis-server is not installed: the cluster targets are left out')
+  const targets = known.filter((t) => (names ? names.includes(t.name) : !t.comparisonOnly)).map((t) =>
     profileDir ? { ...t, command: [t.command[0] as string, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...t.command.slice(1)] } : t)
   const latencyShare = Number(valueOf('--latency-share') ?? 0.5)
   return {

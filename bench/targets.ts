@@ -4,7 +4,7 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DialectName } from './lib/dialect.js'
 
-export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio' | 'cluster-1' | 'cluster-2' | 'cluster-3' | 'cluster-3-by-topic' | 'reference'
+export type TargetName = 'pubsub' | 'ws-corked' | 'ws-plain' | 'socketio' | 'cluster-1' | 'cluster-2' | 'cluster-3' | 'cluster-3-by-topic' | 'reference' | 'reference-cluster-1' | 'reference-cluster-3'
 
 export type TargetSpec = {
   name: TargetName
@@ -20,6 +20,13 @@ export type TargetSpec = {
    * subscribers are spread over every node, and every node follows every topic.
    */
   subscribersByTopic?: true
+  /**
+   * Set: measured to compare with, not one of the issue's targets, so it runs
+   * only when named and is neither judged nor used for the 16-core estimate.
+   */
+  comparisonOnly?: true
+  /** The one-node cluster its cost is compared with: `cluster-1` unless set. */
+  oneNode?: TargetName
 }
 
 /** Relative to the working directory (as `dist/main.js` is), so results name no machine's folders. */
@@ -77,6 +84,7 @@ export const BY_TOPIC_TARGET: TargetSpec = {
   name: 'cluster-3-by-topic',
   label: 'cluster, 3 nodes, subscribers by topic',
   subscribersByTopic: true,
+  comparisonOnly: true,
 }
 
 export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
@@ -84,9 +92,16 @@ export const hasRedisServer = (): boolean => spawnSync('redis-server', ['--versi
 /**
  * The service as built in another checkout (`--reference DIR`, holding a
  * `dist/` and `openapi.yaml` like this one): the same command and settings,
- * to compare a change with the code before it in one run.
+ * to compare a change with the code before it in one run; in memory, and as
+ * clusters of one and three nodes when named.
  */
-export function referenceTarget(dir: string): TargetSpec {
+export function referenceTargets(dir: string): TargetSpec[] {
   const command = startCommand().map((part) => (part.endsWith('dist/main.js') ? join(dir, part) : part))
-  return { name: 'reference', label: 'reference build', command, env: { ...PRODUCTION, LOG_LEVEL: 'warn' }, dialect: 'pubsub' }
+  const clusterOfReference = (nodes: 1 | 3): TargetSpec =>
+    ({ ...clusterOf(nodes), name: `reference-cluster-${nodes}`, label: `reference build, ${nodes} node${nodes === 1 ? '' : 's'}`, command, comparisonOnly: true, oneNode: 'reference-cluster-1' })
+  return [
+    { name: 'reference', label: 'reference build', command, env: { ...PRODUCTION, LOG_LEVEL: 'warn' }, dialect: 'pubsub' },
+    clusterOfReference(1),
+    clusterOfReference(3),
+  ]
 }
