@@ -43,7 +43,7 @@ export class FollowedTopic {
   private readonly slab = new FrameSlab()
   private waiters: Waiter[] = []
   /** The text before the seq of every event of this topic, in UTF-8: Redis holds only the text after it. */
-  readonly beforeSeq: Buffer
+  private readonly beforeSeq: Buffer
 
   constructor(readonly name: string, readonly keys: TopicKeys, historyCapacity: number) {
     this.beforeSeq = Buffer.from(eventTextBeforeSeq(name))
