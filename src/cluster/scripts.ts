@@ -32,7 +32,9 @@ end
  * The stream holds each event's text after its seq: the text before it is
  * the same for every event of the topic, and a node puts the three together.
  * The stream is trimmed approximately (whole nodes at a time, far cheaper
- * than exact trimming); READ hides what it holds beyond the history size.
+ * than exact trimming), once per call: a MAXLEN on each XADD made the
+ * script about 15 % slower per event. READ hides what it holds beyond the
+ * history size.
  */
 export const PUBLISH = `${SUBSCRIBERS}
 local epoch = redis.call('HGET', KEYS[1], 'e')
@@ -40,12 +42,14 @@ if not epoch then return false end
 local n = tonumber(ARGV[4])
 local first = redis.call('HINCRBY', KEYS[1], 's', n) - n + 1
 if ARGV[1] ~= '0' then
+  local call, format, sub, stream, texts = redis.call, string.format, string.sub, KEYS[2], ARGV[6]
   local seq, at = first, 1
   for length in string.gmatch(ARGV[5], '%d+') do
     local after = at + tonumber(length)
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], string.format('%d', seq) .. '-0', 'd', string.sub(ARGV[6], at, after - 1))
+    call('XADD', stream, format('%d', seq) .. '-0', 'd', sub(texts, at, after - 1))
     seq, at = seq + 1, after
   end
+  call('XTRIM', stream, 'MAXLEN', '~', ARGV[1])
 end
 redis.call('PUBLISH', ARGV[2], epoch .. ' ' .. string.format('%d', first) .. ' ' .. ARGV[5] .. ' ' .. ARGV[6])
 if ARGV[3] == '1' then return {epoch, first, subscribers(KEYS[3])} end
