@@ -33,8 +33,8 @@ end
  * the same for every event of the topic, and a node puts the three together.
  * The stream is trimmed approximately (whole nodes at a time, far cheaper
  * than exact trimming), once per call: a MAXLEN on each XADD made the
- * script about 15 % slower per event. READ hides what it holds beyond the
- * history size.
+ * script take about a fifth longer per event. READ hides what it holds
+ * beyond the history size.
  */
 export const PUBLISH = `${SUBSCRIBERS}
 local epoch = redis.call('HGET', KEYS[1], 'e')
