@@ -56,9 +56,9 @@ for (const aof of [true, false]) {
 
     await redis.restart()
     await eventually(async () => (await isHealthy(a.url)) && (await isHealthy(b.url)), 'both nodes to be healthy again')
-    // Every acknowledged event was delivered, whatever came after.
-    assert.deepEqual((await readThrough(subscriber, 'orders', 0, 5)).ledger.checked, 5)
     if (aof) {
+      // Every acknowledged event was delivered: what the subscription missed, the stream held.
+      assert.equal((await readThrough(subscriber, 'orders', 0, 5)).ledger.checked, 5)
       // Nothing acknowledged was lost: the seqs go on, the history holds them, the subscription too.
       // A burst into a Redis that has just lost its loaded scripts: the seqs still follow the requests' order.
       for (let i = 6; i <= 50; i++) publisher.send({ type: 'publish', topic: 'orders', message: { payload: i } })
@@ -68,7 +68,12 @@ for (const aof of [true, false]) {
       assert.deepEqual((history.body as { events: Frame[] }).events.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 1))
     } else {
       // The topics went with Redis's memory: subscribers are told, and the topic can be made again.
-      assert.deepEqual(await subscriber.next().then((f) => [f.type, f.msg]), ['info', 'topic_deleted'])
+      // Redis may answer a publish before it has sent the event to the other node, so the last
+      // acknowledged event may have died with it: events 1 to 4 or 5, in order, then the end.
+      const { ledger, ended } = await readThrough(subscriber, 'orders', 0, 5)
+      assert.ok(ledger.checked >= 4, `only ${ledger.checked} of the events Redis sent before the last ack arrived`)
+      const end = ended ?? (await subscriber.next().then((f) => (f.type === 'info' ? f.msg : `a ${f.type} frame`)))
+      assert.equal(end, 'topic_deleted')
       await createTopic(b.url, 'orders')
       assert.equal((await publish(publisher, 'orders', 'again')).seq, 1)
     }
