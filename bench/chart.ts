@@ -75,7 +75,7 @@ export function renderChart(summary: Summary, machine: Machine): string {
   })
   const cpu = (name: string, rows: Summary['fanout']): Group => ({
     name,
-    bars: rows.map((r) => ({ target: r.target, value: r.cpuMicrosPerDelivery, text: fmt(r.cpuMicrosPerDelivery, 2) })),
+    bars: rows.map((r) => ({ target: r.target, value: r.cpuMicrosPerDelivery, text: fmt(r.cpuMicrosPerDelivery, r.cpuMicrosPerDelivery >= 1 ? 1 : 2) })),
   })
   const memory: Group = {
     name: `${fmt(Number(summary.connections[0]?.connections ?? 0))} idle subscribers`,
@@ -94,10 +94,10 @@ export function renderChart(summary: Summary, machine: Machine): string {
   ]
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
-    '<style>.title{font-size:14px;font-weight:600;fill:#0f172a}.value{font-size:10px;text-anchor:middle;fill:#334155}.group{font-size:12px;text-anchor:middle;fill:#334155}.legend{font-size:12px;fill:#334155}.foot{font-size:11px;fill:#64748b}</style>',
+    '<style>.title{font-size:14px;font-weight:600;fill:#0f172a}.value{font-size:9px;text-anchor:middle;fill:#334155}.group{font-size:12px;text-anchor:middle;fill:#334155}.legend{font-size:12px;fill:#334155}.foot{font-size:11px;fill:#64748b}</style>',
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    panel('Deliveries per second', 'higher is better', [throughput('fanout 1×1,000', summary.fanout), throughput('topics 100×10', summary.topics)], 20, 30, 400, 330),
-    panel('Server CPU µs per delivery', 'lower is better', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 450, 30, 300, 330),
+    panel('Deliveries per second', 'higher is better', [throughput('fanout 1×1,000', summary.fanout), throughput('topics 100×10', summary.topics)], 20, 30, 360, 330),
+    panel('Server CPU µs per delivery', 'lower is better', [cpu('fanout', summary.fanout), cpu('topics', summary.topics)], 410, 30, 340, 330),
     panel('KiB RSS per connection', 'lower is better', [memory], 780, 30, 180, 330),
     ...legend,
     ...footer.map((line, i) => `<text x="20" y="${height - 34 + i * 16}" class="foot">${escape(line)}</text>`),
