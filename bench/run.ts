@@ -37,6 +37,8 @@ import {
  * Measuring earlier compares warm-up, not what a running service costs.
  */
 const THROUGHPUT_WARMUP_MS = 10_000
+/** `--quick`: the same timing for every scenario, short. */
+const QUICK_TIMING: Timing = { warmupMs: 500, measureMs: 1_500 }
 
 /** The acks scenario's offered rate: low enough that nothing queues anywhere. */
 const ACKS_PUBLISHES_PER_SEC = 1_000
@@ -81,8 +83,8 @@ function parseArgs(argv: string[]): Settings {
     latencyShare: latencyShare > 0 && latencyShare <= 1 ? latencyShare : 0.5,
     quick,
     runs: Number.isInteger(runs) && runs > 0 ? runs : 3,
-    throughputTiming: quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: THROUGHPUT_WARMUP_MS, measureMs: 3_000 },
-    latencyTiming: quick ? { warmupMs: 500, measureMs: 1_500 } : { warmupMs: 1_000, measureMs: 3_000 },
+    throughputTiming: quick ? QUICK_TIMING : { warmupMs: THROUGHPUT_WARMUP_MS, measureMs: 3_000 },
+    latencyTiming: quick ? QUICK_TIMING : { warmupMs: 1_000, measureMs: 3_000 },
     connections: Number(valueOf('--connections') ?? (quick ? 3_000 : 15_000)),
     connectionProcesses: quick ? 3 : 5,
     scenarios: new Set(only ? only.split(',') : ['fanout', 'topics', 'latency', 'acks', 'connections']),
